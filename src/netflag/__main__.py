@@ -1,0 +1,5 @@
+"""``python -m netflag`` runs the command line."""
+
+from netflag.cli import app
+
+app(prog_name="netflag")

@@ -1,0 +1,193 @@
+"""The ``netflag`` command line: a thin shell that parses options and calls the library.
+
+Every :class:`~netflag.errors.NetflagError` becomes one line on stderr and a
+non-zero exit code; a traceback means a bug in netflag, never a user mistake.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netflag.errors import NetflagError
+
+app = typer.Typer(
+    name="netflag",
+    help="Flag purchases far above what the buyer's social network usually spends.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# Progress bars only pay off for work that takes more than a blink.
+PROGRESS_MIN = {"bytes": 4 * 1024 * 1024, "lines": 50_000}
+
+
+def fail(error: NetflagError) -> typer.Exit:
+    """Print the error's one line and give the exit to raise."""
+    sys.stderr.write(f"error: {error}\n")
+    return typer.Exit(error.exit_code)
+
+
+def _say_plain(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+@contextmanager
+def progress_bar(
+    total: int, unit: str, enabled: bool
+) -> Iterator[tuple[Callable[[int], None] | None, Callable[[str], None]]]:
+    """A rich progress bar on stderr (terminals only) and a printer that keeps it intact.
+
+    Yields ``(advance, say)``: ``advance(n)`` moves the bar by n ``unit``
+    ("bytes" or "lines"; None when there is no bar) and ``say(line)`` prints a
+    line above it.
+    """
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not (enabled and console.is_terminal and total >= PROGRESS_MIN[unit]):
+        yield None, _say_plain
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    amount = (
+        (DownloadColumn(), TransferSpeedColumn()) if unit == "bytes" else (MofNCompleteColumn(),)
+    )
+    with Progress(
+        BarColumn(), *amount, TimeRemainingColumn(), console=console, transient=True
+    ) as bar:
+        task = bar.add_task(unit, total=total)
+        yield (
+            lambda n: bar.advance(task, n),
+            lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True),
+        )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+@app.command()
+def replay(
+    batch: Annotated[
+        Path, typer.Argument(metavar="BATCH", help="Batch log: parameters line, then events.")
+    ],
+    stream: Annotated[
+        Path, typer.Argument(metavar="STREAM", help="Stream log: the events to check, in order.")
+    ],
+    out: Annotated[
+        Path,
+        typer.Argument(metavar="OUT", help="Where to write the flagged purchases (JSON Lines)."),
+    ],
+    D: Annotated[
+        int | None,
+        typer.Option("--D", "-D", min=1, help="Network degree; overrides the batch log."),
+    ] = None,
+    T: Annotated[
+        int | None,
+        typer.Option("--T", "-T", min=2, help="Tracked purchases; overrides the batch log."),
+    ] = None,
+    k: Annotated[
+        str, typer.Option("--k", "-k", help="Threshold multiplier, an exact decimal (>= 0).")
+    ] = "3",
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Also write each rejected line, with file, line and reason, here."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop with exit code 1 at the first bad line.")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option(help="Show a progress bar on stderr for long inputs.")
+    ] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
+) -> None:
+    """Replay BATCH then STREAM and write every flagged purchase to OUT.
+
+    Bad lines are reported on stderr as FILE:LINE: reason and skipped. OUT is
+    always written (empty when nothing is flagged).
+    """
+    from netflag.replay import replay as run_replay
+
+    total = _size(batch) + _size(stream)
+    try:
+        with progress_bar(total, "bytes", progress) as (advance, say):
+            summary = run_replay(
+                batch,
+                stream,
+                out,
+                D=D,
+                T=T,
+                k=k,
+                rejects=rejects,
+                strict=strict,
+                on_reject=lambda rejection: say(str(rejection)),
+                on_progress=advance,
+            )
+    except NetflagError as error:
+        raise fail(error) from None
+    for warning in summary.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    if not quiet:
+        sys.stderr.write(f"netflag: {summary}\n")
+
+
+@app.command()
+def generate(
+    outdir: Annotated[
+        Path,
+        typer.Argument(metavar="OUTDIR", help="Folder for batch_log.json and stream_log.json."),
+    ],
+    preset: Annotated[
+        str, typer.Option(help="small (1k users), medium (10k, 500k lines) or large (100k, 5M).")
+    ] = "small",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bytes.")] = 0,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+) -> None:
+    """Write a realistic synthetic batch log and stream log into OUTDIR."""
+    import time
+
+    from netflag.generate import PRESETS
+    from netflag.generate import generate as run_generate
+
+    if preset not in PRESETS:
+        raise typer.BadParameter(
+            f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}", param_hint="--preset"
+        )
+    started = time.perf_counter()
+    lines = PRESETS[preset].batch_lines + PRESETS[preset].stream_lines
+    with progress_bar(lines, "lines", progress) as (advance, _):
+        done = 0
+
+        def tick(now: int, _total: int) -> None:
+            nonlocal done
+            if advance is not None:
+                advance(now - done)
+            done = now
+
+        try:
+            result = run_generate(outdir, preset, seed, progress=tick)
+        except OSError as error:
+            raise fail(NetflagError(f"cannot write {outdir}: {error.strerror}")) from None
+    sys.stderr.write(
+        f"netflag: wrote {result.batch_lines:,} batch lines and {result.stream_lines:,} "
+        f"stream lines ({result.users:,} users) to {outdir} "
+        f"in {time.perf_counter() - started:.2f} s\n"
+    )

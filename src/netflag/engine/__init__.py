@@ -1,0 +1,20 @@
+"""The exact detection engine: graph, recent purchases, the flag rule. No I/O."""
+
+from netflag.engine.detector import Decision, Engine, Strategy
+from netflag.engine.events import Befriend, Event, Purchase, Unfriend
+from netflag.engine.money import Amount, AmountError, Baseline
+from netflag.engine.params import Params
+
+__all__ = [
+    "Amount",
+    "AmountError",
+    "Baseline",
+    "Befriend",
+    "Decision",
+    "Engine",
+    "Event",
+    "Params",
+    "Purchase",
+    "Strategy",
+    "Unfriend",
+]

@@ -1,0 +1,73 @@
+"""The rule's parameters D, T and k, validated once so the engine can trust them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from netflag.errors import ParamsError
+
+_DIGITS = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def parse_count(value: object, name: str, minimum: int) -> int:
+    """Read D or T from a JSON integer or a string of ASCII digits.
+
+    >>> parse_count("50", "T", 2)
+    50
+    >>> parse_count("0", "D", 1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    netflag.errors.ParamsError: D must be an integer >= 1 (a JSON integer or ...), got '0'
+    """
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _DIGITS.fullmatch(value):
+        number = int(value)
+    if number is None or number < minimum:
+        raise ParamsError(
+            f"{name} must be an integer >= {minimum} "
+            f"(a JSON integer or a string of digits), got {value!r}"
+        )
+    return number
+
+
+def parse_multiplier(value: object) -> Fraction:
+    """Read k, a non-negative decimal, exactly (``"2.5"`` is 5/2, never a float).
+
+    >>> parse_multiplier("2.5")
+    Fraction(5, 2)
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return Fraction(value)
+    if isinstance(value, Fraction) and value >= 0:
+        return value
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        return Fraction(value)
+    raise ParamsError(f"k must be a non-negative decimal such as 3 or 2.5, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """D: network degree (>= 1); T: tracked purchases (>= 2); k: sd multiplier (>= 0).
+
+    >>> Params.of(D="3", T="50")
+    Params(D=3, T=50, k=Fraction(3, 1))
+    """
+
+    D: int
+    T: int
+    k: Fraction = Fraction(3)
+
+    @classmethod
+    def of(cls, D: object, T: object, k: object = 3) -> Params:
+        """Validate raw values (as read from a file or a command line)."""
+        return cls(parse_count(D, "D", 1), parse_count(T, "T", 2), parse_multiplier(k))
+
+    def __post_init__(self) -> None:
+        parse_count(self.D, "D", 1)
+        parse_count(self.T, "T", 2)
+        parse_multiplier(self.k)

@@ -1,0 +1,284 @@
+"""Synthetic event logs shaped like the original challenge's sample data.
+
+The original medium batch log (500,000 lines) is not available, so benchmarks,
+demos and tests need a stand-in. Everything is drawn from one
+``random.Random(seed)``, so a preset and a seed always give byte-identical files.
+Pure standard library and no imports from the rest of netflag, so it cannot
+drift with the engine it is meant to exercise.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+__all__ = ["PRESETS", "GenerateSummary", "Preset", "generate"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Size of a generated data set; ``batch_lines`` includes the params line."""
+
+    users: int
+    batch_lines: int
+    stream_lines: int
+    D: int = 3
+    T: int = 50
+
+
+@dataclass(frozen=True)
+class GenerateSummary:
+    """What :func:`generate` wrote, for the CLI to print."""
+
+    batch_path: Path
+    stream_path: Path
+    batch_lines: int
+    stream_lines: int
+    users: int
+
+
+PRESETS: dict[str, Preset] = {
+    "small": Preset(users=1_000, batch_lines=20_000, stream_lines=1_000),
+    "medium": Preset(users=10_000, batch_lines=500_000, stream_lines=1_000),
+    "large": Preset(users=100_000, batch_lines=5_000_000, stream_lines=100_000),
+}
+
+BATCH_START = datetime(2017, 6, 13)
+CHUNK_LINES = 10_000  # lines buffered per writelines(): bounds memory
+PROGRESS_EVERY = 50_000
+
+_SEED_CLIQUE = 6  # first nodes form a clique, then preferential attachment
+_NEW_EDGES = (3, 7)  # edges per joining user: mean 5, so mean degree ~10
+_BATCH_UNFRIEND = 0.02  # share of batch graph events
+_GRAPH_PHASE = 2 / 3  # graph events are spread over this leading share of the batch
+_STREAM_BEFRIEND = 0.20
+_STREAM_UNFRIEND = 0.02
+_UNFRIEND_EXISTING = 0.95  # the rest are no-op unfriends of random pairs
+_ANOMALY_RATE = 0.0075  # of stream purchases: 10-50x the buyer's usual spend
+_ANOMALY_FACTOR = (10.0, 50.0)
+_MEDIAN_SPEND = 42.0  # with the sigmas below the mean is about 49
+_USER_SIGMA = 0.30  # spread of users' typical spend levels
+_PURCHASE_SIGMA = 0.45  # spread of one user's purchases around their level
+_PER_SECOND = (2, 25)  # events sharing one timestamp
+
+
+class _Clock:
+    """Hands out non-decreasing timestamps, a random-size group per second."""
+
+    def __init__(self, rng: random.Random, start: datetime) -> None:
+        self._rng = rng
+        self._now = start
+        self.stamp = start.strftime("%Y-%m-%d %H:%M:%S")
+        self._left = rng.randint(*_PER_SECOND)
+
+    def tick(self) -> str:
+        if self._left == 0:
+            self.skip()
+        self._left -= 1
+        return self.stamp
+
+    def skip(self) -> None:
+        """Move to the next second (so the stream starts after the batch)."""
+        self._now += timedelta(seconds=1)
+        self.stamp = self._now.strftime("%Y-%m-%d %H:%M:%S")
+        self._left = self._rng.randint(*_PER_SECOND)
+
+
+class _Graph:
+    """Undirected edge set with O(1) random removal and degree-weighted picks.
+
+    Edges are ints ``a * users + b`` (a < b) to keep the large preset light.
+    ``ends`` holds both endpoints of every edge ever added, so a uniform pick
+    from it is a preferential-attachment pick (removals are ignored there:
+    they are rare and only blur the weights slightly).
+    """
+
+    def __init__(self, users: int, rng: random.Random) -> None:
+        self.users = users
+        self._rng = rng
+        self._edges: list[int] = []
+        self._pos: dict[int, int] = {}
+        self.ends: list[int] = []
+
+    def _key(self, a: int, b: int) -> int:
+        return a * self.users + b if a < b else b * self.users + a
+
+    def has(self, a: int, b: int) -> bool:
+        return self._key(a, b) in self._pos
+
+    def add(self, a: int, b: int) -> None:
+        key = self._key(a, b)
+        if key not in self._pos:
+            self._pos[key] = len(self._edges)
+            self._edges.append(key)
+            self.ends.append(a)
+            self.ends.append(b)
+
+    def discard(self, a: int, b: int) -> None:
+        i = self._pos.pop(self._key(a, b), None)
+        if i is not None:
+            last = self._edges.pop()
+            if i < len(self._edges):
+                self._edges[i] = last
+                self._pos[last] = i
+
+    def random_edge(self) -> tuple[int, int] | None:
+        if not self._edges:
+            return None
+        return divmod(self._edges[int(self._rng.random() * len(self._edges))], self.users)
+
+    def growth_plan(self) -> list[int]:
+        """Edges each user brings when joining; drawn up front so the total is known."""
+        lo, hi = _NEW_EDGES
+        return [
+            i if i < _SEED_CLIQUE else min(i, self._rng.randint(lo, hi)) for i in range(self.users)
+        ]
+
+    def growth(self, plan: list[int]) -> Iterator[tuple[int, int]]:
+        """Yield (new user, existing user) pairs, targets chosen by degree."""
+        rnd, ends = self._rng.random, self.ends
+        for new, m in enumerate(plan):
+            if new < _SEED_CLIQUE:
+                targets = list(range(new))
+            else:
+                targets = []
+                while len(targets) < m:
+                    t = ends[int(rnd() * len(ends))]
+                    if t not in targets:
+                        targets.append(t)
+            for t in targets:
+                yield new, t
+
+
+def _pair_line(kind: str, ts: str, id1: str, id2: str) -> str:
+    return f'{{"event_type":"{kind}", "timestamp":"{ts}", "id1": "{id1}", "id2": "{id2}"}}\n'
+
+
+def generate(
+    outdir: Path,
+    preset: str | Preset = "small",
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> GenerateSummary:
+    """Write ``batch_log.json`` and ``stream_log.json`` into ``outdir``."""
+    if isinstance(preset, str):
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+        preset = PRESETS[preset]
+    if preset.users < 2 or preset.batch_lines < 1 or preset.stream_lines < 0:
+        raise ValueError(f"preset needs users >= 2, batch_lines >= 1, stream_lines >= 0: {preset}")
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    order = list(range(preset.users))
+    rng.shuffle(order)  # hubs are the oldest nodes: give them scattered ids
+    ids = [str(i) for i in order]
+    # Typical spend per user, in cents (log-normal around _MEDIAN_SPEND).
+    level = [100 * _MEDIAN_SPEND * math.exp(rng.gauss(0.0, _USER_SIGMA)) for _ in ids]
+    graph = _Graph(preset.users, rng)
+    clock = _Clock(rng, BATCH_START)
+
+    total = preset.batch_lines + preset.stream_lines
+    done = 0
+
+    def emit(fh: TextIO, lines: list[str]) -> None:
+        nonlocal done
+        fh.writelines(lines)
+        before, done = done, done + len(lines)
+        if progress is not None and before // PROGRESS_EVERY != done // PROGRESS_EVERY:
+            progress(done, total)
+
+    rnd, gauss, exp = rng.random, rng.gauss, math.exp
+    n = preset.users
+
+    def purchase(ts: str, anomaly_rate: float) -> str:
+        u = int(rnd() * n)
+        if anomaly_rate and rnd() < anomaly_rate:
+            factor = rng.uniform(*_ANOMALY_FACTOR)
+        else:
+            factor = exp(gauss(0.0, _PURCHASE_SIGMA))
+        c = max(1, int(level[u] * factor + 0.5))
+        return (
+            f'{{"event_type":"purchase", "timestamp":"{ts}", '
+            f'"id": "{ids[u]}", "amount": "{c // 100}.{c % 100:02d}"}}\n'
+        )
+
+    batch_path = outdir / "batch_log.json"
+    stream_path = outdir / "stream_log.json"
+    body = preset.batch_lines - 1
+    plan = graph.growth_plan()
+    befriends = sum(plan)
+    unfriends = round(befriends * _BATCH_UNFRIEND / (1 - _BATCH_UNFRIEND))
+    if befriends + unfriends > body:  # tiny custom preset: truncate the graph
+        unfriends = int(body * _BATCH_UNFRIEND)
+        befriends = body - unfriends
+    slots = max(befriends + unfriends, math.ceil(body * _GRAPH_PHASE))
+    grow = graph.growth(plan)
+
+    with batch_path.open("w", encoding="utf-8", newline="\n") as fh:
+        emit(fh, [f'{{"D":"{preset.D}", "T":"{preset.T}"}}\n'])
+        for start in range(0, body, CHUNK_LINES):
+            lines: list[str] = []
+            for _ in range(min(CHUNK_LINES, body - start)):
+                ts = clock.tick()
+                graph_left = befriends + unfriends
+                if slots > 0 and rnd() * slots < graph_left:
+                    edge = graph.random_edge() if rnd() * graph_left < unfriends else None
+                    if edge is not None:
+                        unfriends -= 1
+                        graph.discard(*edge)
+                        kind = "unfriend"
+                    else:
+                        befriends -= 1
+                        edge = next(grow)
+                        graph.add(*edge)
+                        kind = "befriend"
+                    a, b = edge if rnd() < 0.5 else edge[::-1]
+                    lines.append(_pair_line(kind, ts, ids[a], ids[b]))
+                else:
+                    lines.append(purchase(ts, 0.0))
+                slots -= 1
+            emit(fh, lines)
+
+    clock.skip()
+    with stream_path.open("w", encoding="utf-8", newline="\n") as fh:
+        for start in range(0, preset.stream_lines, CHUNK_LINES):
+            lines = []
+            for _ in range(min(CHUNK_LINES, preset.stream_lines - start)):
+                ts = clock.tick()
+                r = rnd()
+                if r < _STREAM_UNFRIEND:
+                    edge = graph.random_edge() if rnd() < _UNFRIEND_EXISTING else None
+                    if edge is None:
+                        a = int(rnd() * n)
+                        edge = (a, (a + 1 + int(rnd() * (n - 1))) % n)
+                    graph.discard(*edge)
+                    lines.append(_pair_line("unfriend", ts, ids[edge[0]], ids[edge[1]]))
+                elif r < _STREAM_UNFRIEND + _STREAM_BEFRIEND:
+                    a, b = _new_friendship(graph, rng)
+                    graph.add(a, b)
+                    lines.append(_pair_line("befriend", ts, ids[a], ids[b]))
+                else:
+                    lines.append(purchase(ts, _ANOMALY_RATE))
+            emit(fh, lines)
+
+    if progress is not None:
+        progress(done, total)
+    return GenerateSummary(batch_path, stream_path, preset.batch_lines, preset.stream_lines, n)
+
+
+def _new_friendship(graph: _Graph, rng: random.Random) -> tuple[int, int]:
+    """A random user befriends a degree-weighted one; retries avoid existing edges."""
+    n, rnd = graph.users, rng.random
+    a = int(rnd() * n)
+    for _ in range(20):
+        b = graph.ends[int(rnd() * len(graph.ends))] if graph.ends else int(rnd() * n)
+        if b != a and not graph.has(a, b):
+            return a, b
+    return a, (a + 1 + int(rnd() * (n - 1))) % n

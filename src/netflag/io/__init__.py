@@ -1,0 +1,1 @@
+"""Reading and writing event logs: the only place that knows about JSON and files."""

@@ -1,0 +1,68 @@
+"""Writers: flagged lines (the input echoed with mean and sd) and the rejects file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+import orjson
+
+from netflag.errors import InputError
+from netflag.io.reader import describe_os_error
+
+
+def flagged_line(raw: bytes, mean: str, sd: str) -> bytes:
+    """The input line, without line ending and trailing space, with mean and sd appended.
+
+    >>> flagged_line(b'{"id": "2", "amount": 12.50 }\\r\\n', "29.10", "21.46")
+    b'{"id": "2", "amount": 12.50, "mean": "29.10", "sd": "21.46"}\\n'
+    """
+    body = raw.rstrip()[:-1].rstrip()  # a valid object line ends with "}"
+    return b'%s, "mean": "%s", "sd": "%s"}\n' % (body, mean.encode(), sd.encode())
+
+
+def rejection_record(source: str, line: int, reason: str, raw: bytes) -> bytes:
+    """One JSON line for the rejects file: where, why, and the line itself."""
+    record = {
+        "file": source,
+        "line": line,
+        "reason": reason,
+        "raw": raw.rstrip(b"\r\n").decode("utf-8", errors="replace"),
+    }
+    return orjson.dumps(record) + b"\n"
+
+
+class AtomicFile:
+    """A file written under a temporary name and renamed into place on success.
+
+    Readers never see half a file, and a failed run leaves no partial output.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._temp = path.with_name(f".{path.name}.partial")
+        self._handle: BinaryIO | None = None
+
+    def __enter__(self) -> BinaryIO:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self._temp.open("wb")
+        except OSError as error:
+            raise InputError(f"cannot write {self.path}: {describe_os_error(error)}") from None
+        return self._handle
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._handle is None:
+            return
+        self._handle.close()
+        if kind is None:
+            os.replace(self._temp, self.path)
+        else:
+            self._temp.unlink(missing_ok=True)

@@ -1,0 +1,161 @@
+"""Replay mode: a batch log builds the state, a stream log is checked event by event.
+
+This is the pipeline behind ``netflag replay`` and ``run.sh``: files in,
+``flagged_purchases.json`` out, every bad line reported and skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import chain
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from netflag.engine import Engine, Params, Strategy
+from netflag.errors import ParamsError, RejectedLine
+from netflag.io.events import LineError, load_object, parse_event
+from netflag.io.output import AtomicFile, flagged_line, rejection_record
+from netflag.io.reader import numbered_lines
+
+PARAMS_EXAMPLE = '{"D":"3", "T":"50"}'
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A skipped line: where it was, why, and its bytes."""
+
+    source: str
+    line: int
+    reason: str
+    raw: bytes
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.reason}"
+
+
+@dataclass(slots=True)
+class ReplaySummary:
+    """What a replay did, for the closing line and for tests."""
+
+    params: Params
+    events: int = 0
+    checked: int = 0
+    flagged: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        k = self.params.k
+        k_text = str(Decimal(k.numerator) / Decimal(k.denominator))  # exact: k came from a decimal
+        return (
+            f"{self.events:,} events read, {self.checked:,} purchases checked, "
+            f"{self.flagged:,} flagged, {self.rejected:,} rejected "
+            f"in {self.seconds:.2f} s (D={self.params.D} T={self.params.T} k={k_text})"
+        )
+
+
+def read_params(
+    source: str, first: tuple[int, bytes] | None, D: object, T: object, k: object
+) -> tuple[Params, bool, list[str]]:
+    """Parameters from the batch log's first line, overridden by explicit values.
+
+    Returns the params, whether the first line was the parameters line (so it
+    is not an event), and warnings about keys that were ignored.
+    """
+    values: dict[str, Any] = {}
+    is_params_line = False
+    if first is not None:
+        try:
+            values = load_object(first[1])
+            is_params_line = "event_type" not in values
+        except LineError:
+            pass
+    where = f"{source}:{first[0]}" if first is not None else source
+    if not is_params_line:
+        values = {}
+        if D is None or T is None:
+            found = "an empty file" if first is None else "no parameters line"
+            raise ParamsError(f"{where}: {found}; the first line must be like {PARAMS_EXAMPLE}")
+    chosen: dict[str, object] = {}
+    for name, override in (("D", D), ("T", T)):
+        if override is None and name not in values:
+            raise ParamsError(f"{where}: missing parameter {name}; expected {PARAMS_EXAMPLE}")
+        chosen[name] = override if override is not None else values[name]
+    try:
+        params = Params.of(chosen["D"], chosen["T"], 3 if k is None else k)
+    except ParamsError as error:
+        raise ParamsError(f"{where}: {error}") from None
+    unknown = sorted(set(values) - {"D", "T"})
+    warnings = [f"{where}: ignored unknown parameter {name!r}" for name in unknown]
+    return params, is_params_line, warnings
+
+
+def replay(
+    batch: Path,
+    stream: Path,
+    out: Path,
+    *,
+    D: object = None,
+    T: object = None,
+    k: object = None,
+    rejects: Path | None = None,
+    strict: bool = False,
+    strategy: Strategy = "auto",
+    on_reject: Callable[[Rejection], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ReplaySummary:
+    """Replay ``batch`` then ``stream`` and write the flagged purchases to ``out``.
+
+    ``out`` (and ``rejects``) appear only when the run succeeds, whole. In
+    ``strict`` mode the first bad line raises :class:`RejectedLine`; otherwise
+    bad lines go to ``on_reject`` and the rejects file and are skipped.
+    ``on_progress`` hears the bytes consumed, for a progress bar.
+    """
+    started = time.perf_counter()
+    batch_lines = numbered_lines(batch, on_progress)
+    first = next(batch_lines, None)
+    params, skip_first, warnings = read_params(str(batch), first, D, T, k)
+    if first is not None and not skip_first:
+        batch_lines = chain([first], batch_lines)
+    summary = ReplaySummary(params, warnings=warnings)
+    engine = Engine(params, strategy=strategy)
+
+    with ExitStack() as stack:
+        sink = stack.enter_context(AtomicFile(out))
+        dead: BinaryIO | None = stack.enter_context(AtomicFile(rejects)) if rejects else None
+
+        def events(source: str, lines: Iterator[tuple[int, bytes]]) -> Iterator[Any]:
+            for number, raw in lines:
+                try:
+                    event = parse_event(raw)
+                except LineError as error:
+                    rejection = Rejection(source, number, str(error), raw)
+                    summary.rejected += 1
+                    if strict:
+                        raise RejectedLine(source, number, str(error)) from None
+                    if dead is not None:
+                        dead.write(rejection_record(source, number, str(error), raw))
+                    if on_reject is not None:
+                        on_reject(rejection)
+                    continue
+                summary.events += 1
+                yield raw, event
+
+        for _, event in events(str(batch), batch_lines):
+            engine.apply(event, check=False)
+        for raw, event in events(str(stream), numbered_lines(stream, on_progress)):
+            decision = engine.apply(event)
+            if decision is None:
+                continue
+            summary.checked += 1
+            if decision.flagged and decision.baseline is not None:
+                summary.flagged += 1
+                baseline = decision.baseline
+                sink.write(flagged_line(raw, baseline.mean_text(), baseline.sd_text()))
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -1,0 +1,91 @@
+"""The engine against the reference oracle, on every strategy it can take."""
+
+from __future__ import annotations
+
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+
+from netflag.engine import Amount, Befriend, Engine, Params, Purchase, Unfriend
+from netflag.replay import replay
+from tests.logs import event_logs
+from tests.reference import reference_replay
+
+STRATEGIES = ["auto", "merge", "walk"]
+
+
+def run_replay(batch: str, stream: str, k: Fraction, strategy: str) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "batch.json").write_text(batch)
+        (root / "stream.json").write_text(stream)
+        replay(root / "batch.json", root / "stream.json", root / "out.json", k=k,
+               strategy=strategy)  # type: ignore[arg-type]  # fmt: skip
+        return (root / "out.json").read_text()
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@given(log=event_logs())
+def test_engine_matches_reference(strategy: str, log: tuple[str, str, Fraction]) -> None:
+    batch, stream, k = log
+    assert run_replay(batch, stream, k, strategy) == reference_replay(batch, stream, k=k)
+
+
+def amount(text: str) -> Amount:
+    return Amount.from_text(text)
+
+
+def test_decision_paths_are_reported() -> None:
+    for strategy in ("merge", "walk"):
+        engine = Engine(Params(2, 5), strategy=strategy)  # type: ignore[arg-type]
+        engine.apply(Befriend(0, "a", "b"))
+        engine.apply(Purchase(0, "b", amount("1")), check=False)
+        engine.apply(Purchase(0, "b", amount("2")), check=False)
+        decision = engine.apply(Purchase(1, "a", amount("9")))
+        assert decision is not None and decision.path == strategy and decision.flagged
+
+
+def test_auto_walks_when_the_network_is_large() -> None:
+    engine = Engine(Params(3, 5))
+    for i in range(1, 200):  # a star: everyone within 2 hops of everyone
+        engine.apply(Befriend(0, "0", str(i)))
+        engine.apply(Purchase(0, str(i), amount("1")), check=False)
+    decision = engine.apply(Purchase(1, "7", amount("1")))
+    assert decision is not None and decision.path == "walk"
+    engine_small = Engine(Params(1, 5))
+    engine_small.apply(Befriend(0, "a", "b"))
+    decision = engine_small.apply(Purchase(1, "a", amount("1")))
+    assert decision is not None and decision.path == "merge" and decision.baseline is None
+
+
+def test_finer_scale_arriving_late_rescales_history() -> None:
+    engine = Engine(Params(1, 10))
+    engine.apply(Befriend(0, "a", "b"))
+    for text in ["10", "20", "10", "20"]:
+        engine.apply(Purchase(0, "b", amount(text)), check=False)
+    decision = engine.apply(Purchase(1, "a", amount("30.001")))  # mean 15, sd 5: 30 is a tie
+    assert decision is not None and decision.flagged
+    assert decision.baseline is not None and decision.baseline.mean_text() == "15.00"
+    tie = engine.apply(Purchase(1, "a", amount("30.000")))
+    assert tie is not None and not tie.flagged
+
+
+@pytest.mark.parametrize("strategy", ["merge", "walk"])
+def test_unfriend_reaches_cached_balls(strategy: str) -> None:
+    # A path a-b-c-d-e: at D=4, e is in a's network until c-d goes.
+    engine = Engine(Params(4, 5), strategy=strategy)  # type: ignore[arg-type]
+    for x, y in ["ab", "bc", "cd", "de"]:
+        engine.apply(Befriend(0, x, y))
+    for text in ["1", "1", "1"]:
+        engine.apply(Purchase(0, "e", amount(text)), check=False)
+    first = engine.apply(Purchase(1, "a", amount("2")))
+    assert first is not None and first.flagged
+    engine.apply(Unfriend(2, "c", "d"))
+    second = engine.apply(Purchase(3, "a", amount("2")))
+    assert second is not None and second.baseline is None
+    engine.apply(Befriend(4, "b", "e"))
+    third = engine.apply(Purchase(5, "a", amount("2")))
+    assert third is not None and third.flagged

@@ -1,0 +1,95 @@
+"""The command line as a user meets it: exit codes, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from netflag.cli import app
+
+OFFICIAL = Path(__file__).parent.parent / "insight_testsuite" / "tests" / "test_1" / "log_input"
+runner = CliRunner()
+
+
+def invoke(*args: str | Path):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_replay_writes_flags_and_a_summary(tmp_path: Path) -> None:
+    out = tmp_path / "flagged.json"
+    result = invoke("replay", OFFICIAL / "batch_log.json", OFFICIAL / "stream_log.json", out)
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text().endswith('"mean": "29.10", "sd": "21.46"}\n')
+    assert result.stderr.startswith("netflag: 7 events read, 1 purchases checked, 1 flagged")
+    assert result.stdout == ""
+
+
+def test_quiet_and_overrides(tmp_path: Path) -> None:
+    out = tmp_path / "flagged.json"
+    batch, stream = OFFICIAL / "batch_log.json", OFFICIAL / "stream_log.json"
+    result = invoke("replay", batch, stream, out, "-q", "--D", "1", "--T", "3", "--k", "100")
+    assert (result.exit_code, result.stderr, out.read_text()) == (0, "", "")
+
+
+def test_bad_lines_are_listed_on_stderr(tmp_path: Path) -> None:
+    stream = tmp_path / "stream.json"
+    stream.write_text('{"event_type":"purchase"}\n\nnope\n')
+    result = invoke("replay", OFFICIAL / "batch_log.json", stream, tmp_path / "o.json")
+    assert result.exit_code == 0
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"{stream}:1: missing field 'timestamp'"
+    assert lines[1].startswith(f"{stream}:3: not valid JSON")
+    assert "2 rejected" in lines[2]
+
+
+def test_strict_exits_1_with_one_line(tmp_path: Path) -> None:
+    stream = tmp_path / "stream.json"
+    stream.write_text('{"event_type":"purchase"}\n')
+    result = invoke("replay", OFFICIAL / "batch_log.json", stream, tmp_path / "o.json", "--strict")
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {stream}:1: missing field 'timestamp'\n"
+
+
+@pytest.mark.parametrize(
+    ("batch_text", "message"),
+    [(None, "cannot read"), ('{"D":"3"}\n', "missing parameter T"), ("", "empty file")],
+)
+def test_input_and_params_errors_exit_2(
+    tmp_path: Path, batch_text: str | None, message: str
+) -> None:
+    batch = tmp_path / "batch.json"
+    if batch_text is not None:
+        batch.write_text(batch_text)
+    result = invoke("replay", batch, OFFICIAL / "stream_log.json", tmp_path / "o.json")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr
+    assert result.stderr.startswith("error: ")
+
+
+def test_invalid_option_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("replay", "a", "b", "c", "--D", "0")
+    assert result.exit_code == 2 and "--D" in result.stderr
+
+
+def test_generate(tmp_path: Path) -> None:
+    result = invoke("generate", tmp_path / "data", "--preset", "small", "--seed", "3")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "data" / "batch_log.json").stat().st_size > 1_000_000
+    assert "wrote 20,000 batch lines and 1,000 stream lines" in result.stderr
+    bad = invoke("generate", tmp_path / "x", "--preset", "huge")
+    assert bad.exit_code == 2 and "unknown preset 'huge'" in bad.stderr
+
+
+def test_python_dash_m_without_traceback(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "netflag", "replay", "nope.json", "nope.json", tmp_path / "o.json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "error: cannot read nope.json: No such file or directory\n"

@@ -1,0 +1,81 @@
+"""Structure rules: layering, the public API, run.sh's dependency list, docs in step."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+import typer.main
+
+import netflag
+from netflag.cli import app
+
+ROOT = Path(__file__).parent.parent
+PACKAGE = ROOT / "src" / "netflag"
+
+# What each layer may import (netflag modules and third-party packages).
+ALLOWED = {
+    "engine": {"netflag.engine", "netflag.errors", "sortedcontainers"},
+    "io": {"netflag.engine", "netflag.errors", "netflag.io", "orjson"},
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_engine_and_io_import_only_what_their_layer_allows() -> None:
+    stdlib = set(__import__("sys").stdlib_module_names)
+    for layer, allowed in ALLOWED.items():
+        for path in (PACKAGE / layer).rglob("*.py"):
+            for name in imports_of(path):
+                top = name.split(".")[0]
+                if top in stdlib or top == "__future__":
+                    continue
+                assert any(name == a or name.startswith(a + ".") for a in allowed), (path, name)
+
+
+def test_public_api_is_pinned() -> None:
+    assert sorted(netflag.__all__) == netflag.__all__
+    assert netflag.__all__ == [
+        "Amount", "Baseline", "Befriend", "Decision", "Engine", "Event", "InputError",
+        "NetflagError", "Params", "ParamsError", "Purchase", "RejectedLine", "Rejection",
+        "ReplaySummary", "Unfriend", "__version__", "replay",
+    ]  # fmt: skip
+    for name in netflag.__all__:
+        assert hasattr(netflag, name)
+
+
+def test_version_matches_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert netflag.__version__ == project["version"]
+
+
+def test_run_sh_installs_exactly_the_project_dependencies() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    listed = re.search(r'^DEPENDENCIES="([^"]*)"', (ROOT / "run.sh").read_text(), re.M)
+    assert listed is not None
+    assert listed.group(1).split() == project["dependencies"]
+
+
+def test_every_command_and_option_is_documented_with_help() -> None:
+    docs = (ROOT / "docs" / "cli.md").read_text()
+    group = typer.main.get_command(app)
+    commands = group.commands  # type: ignore[attr-defined]
+    assert commands
+    for name, command in commands.items():
+        assert f"netflag {name}" in docs, name
+        assert command.help, name
+        for param in command.params:
+            if param.param_type_name == "option":
+                assert param.help, (name, param.name)
+                for flag in param.opts:
+                    assert flag in docs, (name, flag)
