@@ -46,7 +46,7 @@ def test_engine_and_io_import_only_what_their_layer_allows() -> None:
 def test_public_api_is_pinned() -> None:
     assert sorted(netflag.__all__) == netflag.__all__
     assert netflag.__all__ == [
-        "Amount", "Baseline", "Befriend", "Decision", "Engine", "Event", "InputError",
+        "Amount", "Baseline", "Befriend", "Decision", "Engine", "EngineState", "Event", "InputError",
         "NetflagError", "Params", "ParamsError", "Purchase", "RejectedLine", "Rejection",
         "ReplaySummary", "Unfriend", "__version__", "replay",
     ]  # fmt: skip

@@ -1,13 +1,15 @@
 """Replay mode: a batch log builds the state, a stream log is checked event by event.
 
 This is the pipeline behind ``netflag replay`` and ``run.sh``: files in,
-``flagged_purchases.json`` out, every bad line reported and skipped.
+``flagged_purchases.json`` out, every bad line reported and skipped. Its parts
+(:func:`read_params`, :func:`load_batch`, :class:`Rejects`) serve other
+surfaces that start from a batch log too.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,7 +17,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from netflag.engine import Engine, Params, Strategy
+from netflag.engine import Decision, Engine, Event, Params, Purchase, Strategy
 from netflag.errors import ParamsError, RejectedLine
 from netflag.io.events import LineError, load_object, parse_event
 from netflag.io.output import AtomicFile, flagged_line, rejection_record
@@ -23,10 +25,13 @@ from netflag.io.reader import numbered_lines
 
 PARAMS_EXAMPLE = '{"D":"3", "T":"50"}'
 
+# Called for every flag while the engine still stands at that moment.
+FlagHook = Callable[[Engine, Purchase, Decision, bytes], None]
+
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A skipped line: where it was, why, and its bytes."""
+    """A skipped line: where it was (file or source, line or position), why, and its bytes."""
 
     source: str
     line: int
@@ -35,6 +40,45 @@ class Rejection:
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}: {self.reason}"
+
+
+class Rejects:
+    """What happens to bad lines: counted, reported, copied to a dead-letter file, or fatal."""
+
+    def __init__(
+        self,
+        *,
+        strict: bool = False,
+        sink: BinaryIO | None = None,
+        report: Callable[[Rejection], None] | None = None,
+    ) -> None:
+        self.strict = strict
+        self.sink = sink
+        self.report = report
+        self.count = 0
+
+    def __call__(self, rejection: Rejection) -> None:
+        self.count += 1
+        if self.strict:
+            raise RejectedLine(rejection.source, rejection.line, rejection.reason)
+        if self.sink is not None:
+            self.sink.write(
+                rejection_record(rejection.source, rejection.line, rejection.reason, rejection.raw)
+            )
+        if self.report is not None:
+            self.report(rejection)
+
+    def events(
+        self, source: str, lines: Iterable[tuple[int, bytes]]
+    ) -> Iterator[tuple[bytes, Event]]:
+        """Parse numbered lines into ``(raw, event)``, handing bad ones to ``self``."""
+        for number, raw in lines:
+            try:
+                event = parse_event(raw)
+            except LineError as error:
+                self(Rejection(source, number, str(error), raw))
+                continue
+            yield raw, event
 
 
 @dataclass(slots=True)
@@ -95,6 +139,30 @@ def read_params(
     return params, is_params_line, warnings
 
 
+def load_batch(
+    batch: Path,
+    rejects: Rejects,
+    *,
+    D: object = None,
+    T: object = None,
+    k: object = None,
+    strategy: Strategy = "auto",
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[Engine, int, list[str]]:
+    """Read the batch log into a new engine; returns it, the events applied, and warnings."""
+    lines = numbered_lines(batch, on_progress)
+    first = next(lines, None)
+    params, skip_first, warnings = read_params(str(batch), first, D, T, k)
+    if first is not None and not skip_first:
+        lines = chain([first], lines)
+    engine = Engine(params, strategy=strategy)
+    applied = 0
+    for _, event in rejects.events(str(batch), lines):
+        engine.apply(event, check=False)
+        applied += 1
+    return engine, applied, warnings
+
+
 def replay(
     batch: Path,
     stream: Path,
@@ -108,47 +176,27 @@ def replay(
     strategy: Strategy = "auto",
     on_reject: Callable[[Rejection], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    on_flag: FlagHook | None = None,
 ) -> ReplaySummary:
     """Replay ``batch`` then ``stream`` and write the flagged purchases to ``out``.
 
     ``out`` (and ``rejects``) appear only when the run succeeds, whole. In
     ``strict`` mode the first bad line raises :class:`RejectedLine`; otherwise
     bad lines go to ``on_reject`` and the rejects file and are skipped.
-    ``on_progress`` hears the bytes consumed, for a progress bar.
+    ``on_progress`` hears the bytes consumed, for a progress bar; ``on_flag``
+    hears each flag while the engine still stands at that moment.
     """
     started = time.perf_counter()
-    batch_lines = numbered_lines(batch, on_progress)
-    first = next(batch_lines, None)
-    params, skip_first, warnings = read_params(str(batch), first, D, T, k)
-    if first is not None and not skip_first:
-        batch_lines = chain([first], batch_lines)
-    summary = ReplaySummary(params, warnings=warnings)
-    engine = Engine(params, strategy=strategy)
-
     with ExitStack() as stack:
         sink = stack.enter_context(AtomicFile(out))
-        dead: BinaryIO | None = stack.enter_context(AtomicFile(rejects)) if rejects else None
-
-        def events(source: str, lines: Iterator[tuple[int, bytes]]) -> Iterator[Any]:
-            for number, raw in lines:
-                try:
-                    event = parse_event(raw)
-                except LineError as error:
-                    rejection = Rejection(source, number, str(error), raw)
-                    summary.rejected += 1
-                    if strict:
-                        raise RejectedLine(source, number, str(error)) from None
-                    if dead is not None:
-                        dead.write(rejection_record(source, number, str(error), raw))
-                    if on_reject is not None:
-                        on_reject(rejection)
-                    continue
-                summary.events += 1
-                yield raw, event
-
-        for _, event in events(str(batch), batch_lines):
-            engine.apply(event, check=False)
-        for raw, event in events(str(stream), numbered_lines(stream, on_progress)):
+        dead = stack.enter_context(AtomicFile(rejects)) if rejects else None
+        policy = Rejects(strict=strict, sink=dead, report=on_reject)
+        engine, applied, warnings = load_batch(
+            batch, policy, D=D, T=T, k=k, strategy=strategy, on_progress=on_progress
+        )
+        summary = ReplaySummary(engine.params, events=applied, warnings=warnings)
+        for raw, event in policy.events(str(stream), numbered_lines(stream, on_progress)):
+            summary.events += 1
             decision = engine.apply(event)
             if decision is None:
                 continue
@@ -157,5 +205,8 @@ def replay(
                 summary.flagged += 1
                 baseline = decision.baseline
                 sink.write(flagged_line(raw, baseline.mean_text(), baseline.sd_text()))
+                if on_flag is not None and isinstance(event, Purchase):
+                    on_flag(engine, event, decision, raw)
+        summary.rejected = policy.count
     summary.seconds = time.perf_counter() - started
     return summary

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from netflag.engine import Amount, Befriend, Engine, Params, Purchase, Unfriend
+from netflag.io.events import parse_event
 from netflag.replay import replay
 from tests.logs import event_logs
 from tests.reference import reference_replay
@@ -89,3 +92,33 @@ def test_unfriend_reaches_cached_balls(strategy: str) -> None:
     engine.apply(Befriend(4, "b", "e"))
     third = engine.apply(Purchase(5, "a", amount("2")))
     assert third is not None and third.flagged
+
+
+def decisions(engine: Engine, lines: list[str]) -> list[tuple[bool, str, str] | None]:
+    out: list[tuple[bool, str, str] | None] = []
+    for line in lines:
+        decision = engine.apply(parse_event(line.encode()))
+        if decision is None or decision.baseline is None:
+            out.append(None)
+        else:
+            b = decision.baseline
+            out.append((decision.flagged, b.mean_text(), b.sd_text()))
+    return out
+
+
+@given(log=event_logs(), cut=st.integers(0, 40))
+def test_state_round_trip_continues_exactly(log: tuple[str, str, Fraction], cut: int) -> None:
+    batch, stream, k = log
+    lines = [line for line in batch.splitlines() if line]
+    first = json.loads(lines[0])
+    params = Params.of(first["D"], first["T"], k)
+    stream_lines = [line for line in stream.splitlines() if line]
+    straight = Engine(params)
+    for line in lines[1:]:
+        straight.apply(parse_event(line.encode()), check=False)
+    resumed = Engine.from_state(straight.state())
+    assert resumed.state() == straight.state()
+    head, tail = stream_lines[:cut], stream_lines[cut:]
+    assert decisions(straight, head) == decisions(resumed, head)
+    again = Engine.from_state(resumed.state(), strategy="walk")
+    assert decisions(straight, tail) == decisions(again, tail)

@@ -4,6 +4,7 @@ from netflag.engine.detector import Decision, Engine, Strategy
 from netflag.engine.events import Befriend, Event, Purchase, Unfriend
 from netflag.engine.money import Amount, AmountError, Baseline
 from netflag.engine.params import Params
+from netflag.engine.state import EngineState
 
 __all__ = [
     "Amount",
@@ -12,6 +13,7 @@ __all__ = [
     "Befriend",
     "Decision",
     "Engine",
+    "EngineState",
     "Event",
     "Params",
     "Purchase",

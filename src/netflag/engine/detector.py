@@ -26,6 +26,7 @@ from netflag.engine.graph import Graph
 from netflag.engine.history import History, order_key
 from netflag.engine.money import Amount, Baseline
 from netflag.engine.params import Params
+from netflag.engine.state import EngineState
 
 Strategy = Literal["auto", "merge", "walk"]
 # Cached balls per radius are dropped wholesale past this many (bounds memory).
@@ -65,6 +66,7 @@ class Engine:
         self.params = params
         self.strategy = strategy
         self._ids: dict[str, int] = {}
+        self._names: list[str] = []
         self._graph = Graph()
         self._history = History(params.T)
         self._scale = 0
@@ -75,6 +77,65 @@ class Engine:
     def users(self) -> int:
         """How many distinct users the engine has seen."""
         return len(self._ids)
+
+    @property
+    def graph(self) -> Graph:
+        """The friend graph over user numbers (read it; change it only through apply)."""
+        return self._graph
+
+    @property
+    def history(self) -> History:
+        """Each user's last T purchases (read it; change it only through apply)."""
+        return self._history
+
+    @property
+    def scale(self) -> int:
+        """Stored amounts are ``units / 10**scale``."""
+        return self._scale
+
+    def user_number(self, user: str) -> int | None:
+        """The internal number of a user id, or None if the engine never saw it."""
+        return self._ids.get(user)
+
+    def user_name(self, number: int) -> str:
+        """The user id behind an internal number."""
+        return self._names[number]
+
+    def state(self) -> EngineState:
+        """The whole state as plain data (see :class:`EngineState`)."""
+        adj = self._graph.adj
+        return EngineState(
+            params=self.params,
+            users=tuple(self._names),
+            edges=tuple((a, b) for a in range(len(adj)) for b in sorted(adj[a]) if a < b),
+            purchases=tuple(
+                (user, key, units)
+                for user, tail in enumerate(self._history.tails)
+                for key, units in tail
+            ),
+            scale=self._scale,
+            seq=self._seq,
+        )
+
+    @classmethod
+    def from_state(cls, state: EngineState, *, strategy: Strategy = "auto") -> Engine:
+        """An engine that continues exactly where ``state`` was taken."""
+        engine = cls(state.params, strategy=strategy)
+        for name in state.users:
+            engine._number(name)
+        adj = engine._graph.adj
+        for a, b in state.edges:
+            adj[a].add(b)
+            adj[b].add(a)
+        tails = engine._history.tails
+        for user, key, units in state.purchases:
+            tails[user].append((key, units))
+        for tail in tails:
+            tail.sort()
+            del tail[: -state.params.T]
+        engine._scale = state.scale
+        engine._seq = state.seq
+        return engine
 
     def apply(self, event: Event, *, check: bool = True) -> Decision | None:
         """Apply one event in arrival order; a purchase is decided first when ``check``."""
@@ -94,7 +155,8 @@ class Engine:
     def _number(self, user: str) -> int:
         number = self._ids.get(user)
         if number is None:
-            number = self._ids[user] = len(self._ids)
+            number = self._ids[user] = len(self._names)
+            self._names.append(user)
             self._graph.grow(number + 1)
             self._history.grow(number + 1)
         return number

@@ -1,80 +1,15 @@
-"""The ``netflag`` command line: a thin shell that parses options and calls the library.
-
-Every :class:`~netflag.errors.NetflagError` becomes one line on stderr and a
-non-zero exit code; a traceback means a bug in netflag, never a user mistake.
-"""
+"""``netflag replay`` and ``netflag generate``: the batch-file commands."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from netflag.cli.app import app, fail, progress_bar
 from netflag.errors import NetflagError
-
-app = typer.Typer(
-    name="netflag",
-    help="Flag purchases far above what the buyer's social network usually spends.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-# Progress bars only pay off for work that takes more than a blink.
-PROGRESS_MIN = {"bytes": 4 * 1024 * 1024, "lines": 50_000}
-
-
-def fail(error: NetflagError) -> typer.Exit:
-    """Print the error's one line and give the exit to raise."""
-    sys.stderr.write(f"error: {error}\n")
-    return typer.Exit(error.exit_code)
-
-
-def _say_plain(line: str) -> None:
-    sys.stderr.write(line + "\n")
-
-
-@contextmanager
-def progress_bar(
-    total: int, unit: str, enabled: bool
-) -> Iterator[tuple[Callable[[int], None] | None, Callable[[str], None]]]:
-    """A rich progress bar on stderr (terminals only) and a printer that keeps it intact.
-
-    Yields ``(advance, say)``: ``advance(n)`` moves the bar by n ``unit``
-    ("bytes" or "lines"; None when there is no bar) and ``say(line)`` prints a
-    line above it.
-    """
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    if not (enabled and console.is_terminal and total >= PROGRESS_MIN[unit]):
-        yield None, _say_plain
-        return
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        MofNCompleteColumn,
-        Progress,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    amount = (
-        (DownloadColumn(), TransferSpeedColumn()) if unit == "bytes" else (MofNCompleteColumn(),)
-    )
-    with Progress(
-        BarColumn(), *amount, TimeRemainingColumn(), console=console, transient=True
-    ) as bar:
-        task = bar.add_task(unit, total=total)
-        yield (
-            lambda n: bar.advance(task, n),
-            lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True),
-        )
 
 
 def _size(path: Path) -> int:
