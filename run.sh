@@ -11,7 +11,7 @@
 #   works too). tests/test_layout.py keeps DEPENDENCIES equal to pyproject.toml.
 set -euo pipefail
 
-DEPENDENCIES="orjson>=3.9 sortedcontainers>=2.4 typer>=0.12 rich>=13.7"
+DEPENDENCIES="orjson>=3.9 polars>=1.20 sortedcontainers>=2.4 typer>=0.12 rich>=13.7"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"

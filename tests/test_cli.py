@@ -93,3 +93,14 @@ def test_python_dash_m_without_traceback(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr == "error: cannot read nope.json: No such file or directory\n"
+
+
+def test_replay_writes_actions_for_each_flag(tmp_path: Path) -> None:
+    out, actions = tmp_path / "flagged.json", tmp_path / "actions.jsonl"
+    batch, stream = OFFICIAL / "batch_log.json", OFFICIAL / "stream_log.json"
+    result = invoke("replay", batch, stream, out, "-q", "--actions", actions)
+    assert result.exit_code == 0, result.stderr
+    flagged = out.read_text().rstrip("\n")
+    assert (
+        actions.read_text() == f'{{"flagged": {flagged}, "feed": ["1"], "recommendations": []}}\n'
+    )

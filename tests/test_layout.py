@@ -18,7 +18,7 @@ PACKAGE = ROOT / "src" / "netflag"
 # What each layer may import (netflag modules and third-party packages).
 ALLOWED = {
     "engine": {"netflag.engine", "netflag.errors", "sortedcontainers"},
-    "io": {"netflag.engine", "netflag.errors", "netflag.io", "orjson"},
+    "io": {"netflag.engine", "netflag.errors", "netflag.io", "orjson", "polars", "redis"},
 }
 
 
@@ -46,9 +46,9 @@ def test_engine_and_io_import_only_what_their_layer_allows() -> None:
 def test_public_api_is_pinned() -> None:
     assert sorted(netflag.__all__) == netflag.__all__
     assert netflag.__all__ == [
-        "Amount", "Baseline", "Befriend", "Decision", "Engine", "EngineState", "Event", "InputError",
-        "NetflagError", "Params", "ParamsError", "Purchase", "RejectedLine", "Rejection",
-        "ReplaySummary", "Unfriend", "__version__", "replay",
+        "Amount", "Baseline", "Befriend", "CheckpointError", "Decision", "Engine", "EngineState",
+        "Event", "InputError", "NetflagError", "Params", "ParamsError", "Purchase", "RejectedLine",
+        "Rejection", "ReplaySummary", "Unfriend", "__version__", "replay",
     ]  # fmt: skip
     for name in netflag.__all__:
         assert hasattr(netflag, name)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reference import reference_replay
+from netflag.reference import reference_replay
 
 SUITE = Path(__file__).resolve().parent.parent / "insight_testsuite" / "tests"
 

@@ -16,7 +16,7 @@ from netflag.engine import (
     Purchase,
     Unfriend,
 )
-from netflag.errors import InputError, NetflagError, ParamsError, RejectedLine
+from netflag.errors import CheckpointError, InputError, NetflagError, ParamsError, RejectedLine
 from netflag.replay import Rejection, ReplaySummary, replay
 
 __version__ = "0.1.0"
@@ -25,6 +25,7 @@ __all__ = [
     "Amount",
     "Baseline",
     "Befriend",
+    "CheckpointError",
     "Decision",
     "Engine",
     "EngineState",

@@ -6,6 +6,8 @@ The tree::
     +-- ParamsError              D, T or k missing or invalid
     +-- InputError               a file cannot be read, or a line is rejected in strict mode
         +-- RejectedLine         one bad event line (file, line number, reason)
+    +-- CheckpointError          a snapshot or live checkpoint is corrupt, truncated,
+                                 from another version, or does not match the sinks
 
 The CLI turns every ``NetflagError`` into its message on stderr and a non-zero exit.
 """
@@ -25,6 +27,10 @@ class ParamsError(NetflagError):
 
 class InputError(NetflagError):
     """An input file cannot be opened or read."""
+
+
+class CheckpointError(NetflagError):
+    """A snapshot or checkpoint cannot be trusted: resuming from it could give a wrong answer."""
 
 
 class RejectedLine(InputError):

@@ -24,6 +24,8 @@ from netflag.io.output import AtomicFile, flagged_line, rejection_record
 from netflag.io.reader import numbered_lines
 
 PARAMS_EXAMPLE = '{"D":"3", "T":"50"}'
+# Batch logs this large are loaded column-wise (polars), smaller ones line by line.
+BULK_MIN_BYTES = 8 * 1024 * 1024
 
 # Called for every flag while the engine still stands at that moment.
 FlagHook = Callable[[Engine, Purchase, Decision, bytes], None]
@@ -147,12 +149,36 @@ def load_batch(
     T: object = None,
     k: object = None,
     strategy: Strategy = "auto",
+    bulk: bool | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> tuple[Engine, int, list[str]]:
-    """Read the batch log into a new engine; returns it, the events applied, and warnings."""
+    """Read the batch log into a new engine; returns it, the events applied, and warnings.
+
+    ``bulk`` picks the columnar loader (:mod:`netflag.io.bulk`); by default it
+    is used for files of ``BULK_MIN_BYTES`` or more, where it pays for
+    importing polars. Both give the same engine state and the same rejects.
+    """
     lines = numbered_lines(batch, on_progress)
     first = next(lines, None)
     params, skip_first, warnings = read_params(str(batch), first, D, T, k)
+    if bulk is None:
+        bulk = batch.stat().st_size >= BULK_MIN_BYTES
+    if bulk:
+        from netflag.io.bulk import load_state
+
+        source = str(batch)
+        params_line = first[0] if first is not None and skip_first else None
+        loaded = load_state(
+            batch,
+            params,
+            params_line,
+            lambda line, reason, raw: rejects(Rejection(source, line, reason, raw)),
+        )
+        if loaded is not None:
+            if on_progress is not None:
+                on_progress(batch.stat().st_size)
+            state, applied = loaded
+            return Engine.from_state(state, strategy=strategy), applied, warnings
     if first is not None and not skip_first:
         lines = chain([first], lines)
     engine = Engine(params, strategy=strategy)
@@ -174,6 +200,7 @@ def replay(
     rejects: Path | None = None,
     strict: bool = False,
     strategy: Strategy = "auto",
+    bulk: bool | None = None,
     on_reject: Callable[[Rejection], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_flag: FlagHook | None = None,
@@ -192,7 +219,7 @@ def replay(
         dead = stack.enter_context(AtomicFile(rejects)) if rejects else None
         policy = Rejects(strict=strict, sink=dead, report=on_reject)
         engine, applied, warnings = load_batch(
-            batch, policy, D=D, T=T, k=k, strategy=strategy, on_progress=on_progress
+            batch, policy, D=D, T=T, k=k, strategy=strategy, bulk=bulk, on_progress=on_progress
         )
         summary = ReplaySummary(engine.params, events=applied, warnings=warnings)
         for raw, event in policy.events(str(stream), numbered_lines(stream, on_progress)):

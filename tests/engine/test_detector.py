@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from netflag.engine import Amount, Befriend, Engine, Params, Purchase, Unfriend
 from netflag.io.events import parse_event
+from netflag.reference import reference_replay
 from netflag.replay import replay
 from tests.logs import event_logs
-from tests.reference import reference_replay
 
-STRATEGIES = ["auto", "merge", "walk"]
+STRATEGIES = ["auto", "merge", "scan", "walk"]
 
 
 def run_replay(batch: str, stream: str, k: Fraction, strategy: str) -> str:
@@ -51,17 +51,23 @@ def test_decision_paths_are_reported() -> None:
         assert decision is not None and decision.path == strategy and decision.flagged
 
 
-def test_auto_walks_when_the_network_is_large() -> None:
-    engine = Engine(Params(3, 5))
-    for i in range(1, 200):  # a star: everyone within 2 hops of everyone
+def auto_path(D: int, friends: int, others: int) -> str:
+    """The path auto picks for a buyer "0" with ``friends`` friends among ``others`` buyers."""
+    engine = Engine(Params(D, 5))
+    for i in range(1, friends + 1):
         engine.apply(Befriend(0, "0", str(i)))
+    for i in range(1, friends + others + 1):
         engine.apply(Purchase(0, str(i), amount("1")), check=False)
-    decision = engine.apply(Purchase(1, "7", amount("1")))
-    assert decision is not None and decision.path == "walk"
-    engine_small = Engine(Params(1, 5))
-    engine_small.apply(Befriend(0, "a", "b"))
-    decision = engine_small.apply(Purchase(1, "a", amount("1")))
-    assert decision is not None and decision.path == "merge" and decision.baseline is None
+    decision = engine.apply(Purchase(1, "0", amount("1")))
+    assert decision is not None and decision.baseline is not None
+    return decision.path
+
+
+def test_auto_picks_by_network_size() -> None:
+    # T*U = 5 * 1001: merge below sqrt(T*U)/4 ~ 18 members, walk above 2 sqrt(T*U) ~ 141.
+    assert auto_path(D=1, friends=5, others=995) == "merge"
+    assert auto_path(D=1, friends=50, others=950) == "scan"
+    assert auto_path(D=3, friends=600, others=400) == "walk"
 
 
 def test_finer_scale_arriving_late_rescales_history() -> None:

@@ -53,17 +53,28 @@ def replay(
         bool, typer.Option(help="Show a progress bar on stderr for long inputs.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
+    actions: Annotated[
+        Path | None,
+        typer.Option(help="Also write each flag's feed audience and friend recommendations here."),
+    ] = None,
+    max_recommendations: Annotated[
+        int, typer.Option(min=0, help="At most this many friend recommendations per flag.")
+    ] = 10,
 ) -> None:
     """Replay BATCH then STREAM and write every flagged purchase to OUT.
 
     Bad lines are reported on stderr as FILE:LINE: reason and skipped. OUT is
     always written (empty when nothing is flagged).
     """
+    from netflag.analysis.actions import actions_file
     from netflag.replay import replay as run_replay
 
     total = _size(batch) + _size(stream)
     try:
-        with progress_bar(total, "bytes", progress) as (advance, say):
+        with (
+            progress_bar(total, "bytes", progress) as (advance, say),
+            actions_file(actions, max_recommendations) as on_flag,
+        ):
             summary = run_replay(
                 batch,
                 stream,
@@ -75,6 +86,7 @@ def replay(
                 strict=strict,
                 on_reject=lambda rejection: say(str(rejection)),
                 on_progress=advance,
+                on_flag=on_flag,
             )
     except NetflagError as error:
         raise fail(error) from None

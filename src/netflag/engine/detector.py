@@ -28,9 +28,9 @@ from netflag.engine.money import Amount, Baseline
 from netflag.engine.params import Params
 from netflag.engine.state import EngineState
 
-Strategy = Literal["auto", "merge", "walk"]
-# Cached balls per radius are dropped wholesale past this many (bounds memory).
-BALL_CACHE_LIMIT = 50_000
+Strategy = Literal["auto", "merge", "scan", "walk"]
+# Cached radius-2 balls are dropped wholesale past this many members in all (bounds memory).
+BALL_CACHE_LIMIT = 2_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,8 @@ class Engine:
         self._history = History(params.T)
         self._scale = 0
         self._seq = 0
-        self._balls: dict[int, dict[int, set[int]]] = {}
+        self._balls: dict[int, tuple[set[int], set[int]]] = {}
+        self._cached_size = 0
 
     @property
     def users(self) -> int:
@@ -108,11 +109,7 @@ class Engine:
             params=self.params,
             users=tuple(self._names),
             edges=tuple((a, b) for a in range(len(adj)) for b in sorted(adj[a]) if a < b),
-            purchases=tuple(
-                (user, key, units)
-                for user, tail in enumerate(self._history.tails)
-                for key, units in tail
-            ),
+            purchases=tuple(self._history.entries()),
             scale=self._scale,
             seq=self._seq,
         )
@@ -127,12 +124,7 @@ class Engine:
         for a, b in state.edges:
             adj[a].add(b)
             adj[b].add(a)
-        tails = engine._history.tails
-        for user, key, units in state.purchases:
-            tails[user].append((key, units))
-        for tail in tails:
-            tail.sort()
-            del tail[: -state.params.T]
+        engine._history.load(state.purchases)
         engine._scale = state.scale
         engine._seq = state.seq
         return engine
@@ -181,59 +173,97 @@ class Engine:
 
     def _baseline_units(self, user: int) -> tuple[list[int], str]:
         D, T = self.params.D, self.params.T
-        if self.strategy != "walk":
-            limit = None if self.strategy == "merge" else max(64, len(self._ids) // 8)
-            network = self._graph.ball(user, D, limit)
-            if network is not None:
-                network.discard(user)
-                return self._history.last_of(network, T), "merge"
-        return self._walk(user, D, T), "walk"
+        far = min(D // 2, 2)  # the candidate's side: radius-2 balls are cached
+        near, rim = self._ball(user, D - far)
+        strategy = self.strategy
+        network = None if strategy == "walk" else self._network(near, rim, far, T)
+        if network is None:
+            return self._walk(user, near, far, T), "walk"
+        network.discard(user)
+        if (
+            strategy == "merge"
+            or strategy == "auto"
+            and 16 * len(network) ** 2 <= T * len(self._names)
+        ):
+            return self._history.last_of(network, T), "merge"
+        return self._history.last_in(network, T), "scan"
 
-    def _walk(self, user: int, D: int, T: int) -> list[int]:
-        near = self._ball(user, (D + 1) // 2)
-        far_radius = D // 2
+    def _network(self, ball: set[int], rim: set[int], more: int, T: int) -> set[int] | None:
+        """ball(user, D) grown from ball(user, D - more), or None when a walk is cheaper.
+
+        Per check, with N = |network| and U users (purchases spread evenly):
+        a merge costs ~N Python steps, a scan (a C-level walk testing
+        membership in the network's set) ~N set inserts plus T*U/N cheap
+        steps, and a walk (no set, meeting in the middle) T*U/N costly steps.
+        Measured on generated graphs: merge pays below N = sqrt(T*U)/4, the
+        walk above 2 sqrt(T*U), the scan between. Growth stops as soon as the next layer's
+        upper bound (the rim's degree sum) says so, so a big network costs
+        little to give up on. A forced strategy never gives up.
+        """
         adj = self._graph.adj
-        verdict: dict[int, bool] = {}
+        limit = 4 * T * len(self._names) if self.strategy == "auto" else None
+        grown = set(ball)
+        for _ in range(more):
+            if limit is not None:
+                bound = len(grown) + sum(map(len, map(adj.__getitem__, rim)))
+                if bound * bound > limit:
+                    return None
+            rim = grown.union(*map(adj.__getitem__, rim)) - grown
+            if not rim:
+                break
+            grown |= rim
+        if limit is not None and len(grown) ** 2 > limit:
+            return None
+        return grown
+
+    def _walk(self, user: int, near: set[int], far: int, T: int) -> list[int]:
+        """Newest purchases first, keeping those whose buyer is within D of ``user``.
+
+        ``near`` is ball(user, D - far): a buyer v is within D iff ball(v, far)
+        meets ``near``. Radius 0 and 1 are tested directly; radius-2 balls of
+        buyers are cached, since the newest buyers recur from check to check.
+        """
+        adj = self._graph.adj
         out: list[int] = []
-        for owner, units in self._history.newest_first():
-            inside = verdict.get(owner)
-            if inside is None:
-                if owner == user:
-                    inside = False
-                elif far_radius == 0 or owner in near:
-                    inside = owner in near
-                elif far_radius == 1:
-                    inside = not near.isdisjoint(adj[owner])
-                else:
-                    inside = not near.isdisjoint(self._ball(owner, far_radius))
-                verdict[owner] = inside
-            if inside:
-                out.append(units)
-                if len(out) == T:
-                    break
+        for _, owner, units in self._history.newest_first():
+            if owner == user:
+                continue
+            if owner not in near:
+                if far == 0:
+                    continue
+                if far == 1:
+                    if adj[owner].isdisjoint(near):
+                        continue
+                elif near.isdisjoint(self._ball(owner, 2)[0]):
+                    continue
+            out.append(units)
+            if len(out) == T:
+                break
         return out
 
-    def _ball(self, user: int, radius: int) -> set[int]:
-        """Cached ball; a radius-1 ball is cheap enough to build every time."""
-        if radius <= 1:
-            return self._graph.adj[user] | {user} if radius else {user}
-        cache = self._balls.setdefault(radius, {})
-        ball = cache.get(user)
-        if ball is None:
-            if len(cache) >= BALL_CACHE_LIMIT:
-                cache.clear()
-            ball = cache[user] = self._graph.ball(user, radius) or {user}
-        return ball
+    def _ball(self, user: int, radius: int) -> tuple[set[int], set[int]]:
+        """ball(user, radius) and its rim (read-only: radius-2 balls are cached)."""
+        if radius != 2:
+            return self._graph.layers(user, radius)
+        cached = self._balls.get(user)
+        if cached is None:
+            if self._cached_size > BALL_CACHE_LIMIT:
+                self._balls.clear()
+                self._cached_size = 0
+            cached = self._balls[user] = self._graph.layers(user, 2)
+            self._cached_size += len(cached[0])
+        return cached
 
     def _forget_balls(self, a: int, b: int) -> None:
-        """Drop cached balls that the edge a-b (present in the graph now) can change.
+        """Drop cached radius-2 balls that the edge a-b can change.
 
-        ball(x, r) depends on the edge only if x is within r-1 hops of a or b
-        in the graph that holds the edge, so only those entries go.
+        ball(x, 2) depends on the edge only if x is a, b or a friend of one of
+        them in the graph that holds the edge; call this while it does.
         """
-        for radius, cache in self._balls.items():
-            if not cache:
-                continue
-            for end in (a, b):
-                for x in self._graph.ball(end, radius - 1) or ():
-                    cache.pop(x, None)
+        if not self._balls:
+            return
+        adj = self._graph.adj
+        for x in (a, b, *adj[a], *adj[b]):
+            dropped = self._balls.pop(x, None)
+            if dropped is not None:
+                self._cached_size -= len(dropped[0])

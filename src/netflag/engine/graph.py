@@ -43,25 +43,27 @@ class Graph:
         self.version += 1
         return True
 
-    def ball(self, user: int, radius: int, limit: int | None = None) -> set[int] | None:
-        """Users within ``radius`` hops of ``user``, ``user`` included.
+    def ball(self, user: int, radius: int) -> set[int]:
+        """Users within ``radius`` hops of ``user``, ``user`` included."""
+        return self.layers(user, radius)[0]
 
-        With ``limit``, gives up and returns None as soon as the ball would hold
-        more than ``limit`` users: callers use that to pick a cheaper strategy.
+    def layers(self, user: int, radius: int) -> tuple[set[int], set[int]]:
+        """ball(user, radius) and its rim, the users at exactly ``radius`` hops.
+
+        Each layer is one C-level set union over the previous rim, not a
+        Python loop per edge.
         """
         adj = self.adj
         seen = {user}
-        frontier = [user]
+        rim = {user}
         for _ in range(radius):
-            reached: list[int] = []
-            for x in frontier:
-                for y in adj[x]:
-                    if y not in seen:
-                        seen.add(y)
-                        reached.append(y)
-            if limit is not None and len(seen) > limit:
-                return None
-            if not reached:
+            rim = set().union(*[adj[x] for x in rim])
+            rim -= seen
+            if not rim:
                 break
-            frontier = reached
-        return seen
+            seen |= rim
+        return seen, rim
+
+    def extend(self, ball: set[int], rim: set[int]) -> set[int]:
+        """A new set: ``ball`` plus one more layer beyond its ``rim``."""
+        return ball.union(*[self.adj[x] for x in rim])

@@ -13,9 +13,9 @@ class EngineState:
 
     - ``users``: user ids; a user's number is its index.
     - ``edges``: friendships as ``(a, b)`` user numbers with ``a < b``, sorted.
-    - ``purchases``: ``(user, key, units)`` for each user's last T purchases,
-      sorted by user then key; ``key = timestamp << 48 | arrival`` (see
-      :func:`netflag.engine.history.order_key`), ``units`` at ``scale``.
+    - ``purchases``: ``(key, user, units)`` for each user's last T purchases,
+      sorted by key, where ``key = timestamp << 48 | arrival`` (see
+      :func:`netflag.engine.history.order_key`) and ``units`` are at ``scale``.
     - ``scale``: amounts are ``units / 10**scale``.
     - ``seq``: the arrival number the next event gets.
     """

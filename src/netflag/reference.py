@@ -1,7 +1,8 @@
 """Reference implementation of the netflag flagging rule (SPEC.md sections 1-4).
 
-This is a test oracle, not the product: it is written to be obviously correct,
-not fast. For every stream purchase it recomputes the buyer's social network by
+This is the test oracle, not the product: it is written to be obviously
+correct, not fast (``netflag bench`` reports how much faster the engine is).
+For every stream purchase it recomputes the buyer's social network by
 breadth-first search and rescans the whole purchase history. It imports nothing
 from ``netflag`` and uses no floats anywhere: amounts are ``Fraction``s built
 from their literal text, and the threshold test ``a > mean + k*sd`` is decided
@@ -41,7 +42,8 @@ def _lines(text: str) -> list[str]:
 
 def _parse(line: str) -> dict[str, Any]:
     """Parse one JSON line keeping numbers as their literal text (1 -> "1", 12.50 -> "12.50")."""
-    return json.loads(line, parse_float=str, parse_int=str)
+    event: dict[str, Any] = json.loads(line, parse_float=str, parse_int=str)
+    return event
 
 
 def _network(graph: dict[str, set[str]], user: str, depth: int) -> set[str]:
@@ -72,7 +74,8 @@ def reference_replay(
     params = _parse(batch_lines[0])
     D = int(params["D"]) if D is None else D
     T = int(params["T"]) if T is None else T
-    assert D >= 1 and T >= 2 and k >= 0
+    if D < 1 or T < 2 or k < 0:
+        raise ValueError(f"need D >= 1, T >= 2, k >= 0; got D={D}, T={T}, k={k}")
 
     graph: dict[str, set[str]] = {}
     history: list[tuple[str, int, str, Fraction]] = []  # (timestamp, arrival, user, amount)

@@ -1,0 +1,299 @@
+"""The benchmark suite: generate workloads, run each in its own process, collect rows.
+
+Figures are medians over ``repeat`` runs where a run is cheap, single runs
+elsewhere; every figure is taken in the same invocation, so ratios compare
+like with like. Nothing here asserts a timing: it measures and reports.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import orjson
+
+from netflag.bench.child import FLOOR_SCRIPT
+from netflag.generate import PRESETS, Preset, generate
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """How big each workload is: the real sizes, or tiny ones for a smoke run."""
+
+    medium: Preset
+    checks: Preset
+    reference: Preset
+    users: tuple[int, ...]
+    lines_per_user: int
+    curve_stream: int
+    D_values: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
+    T_values: tuple[int, ...] = (2, 10, 50, 200, 1000)
+
+
+FULL = Sizes(
+    medium=PRESETS["medium"],
+    checks=Preset(users=10_000, batch_lines=500_000, stream_lines=20_000),
+    reference=Preset(users=1_000, batch_lines=10_000, stream_lines=500),
+    users=(1_000, 10_000, 100_000),
+    lines_per_user=20,
+    curve_stream=5_000,
+)
+QUICK = Sizes(
+    medium=Preset(users=300, batch_lines=5_000, stream_lines=300),
+    checks=Preset(users=300, batch_lines=5_000, stream_lines=500),
+    reference=Preset(users=100, batch_lines=800, stream_lines=100),
+    users=(100, 300),
+    lines_per_user=20,
+    curve_stream=300,
+    D_values=(1, 2, 3),
+    T_values=(2, 50),
+)
+
+
+@dataclass(slots=True)
+class Row:
+    """One line of the results table."""
+
+    workload: str
+    events: int
+    seconds: float
+    checks_per_second: float | None = None
+    peak_mib: float | None = None
+    floor_ratio: float | None = None
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    curves: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+
+    def to_markdown(self, machine: str, command: str) -> str:
+        """The table and curves as Markdown, ready for docs/benchmarks.md."""
+        lines = [f"Measured with `{command}` on {machine}.", "",
+                 "| workload | events | wall s | checks/s | peak MiB | x floor | note |",
+                 "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+        for row in self.rows:
+            lines.append(
+                f"| {row.workload} | {row.events:,} | {row.seconds:.3f} | "
+                + (f"{row.checks_per_second:,.0f}" if row.checks_per_second else "")
+                + " | "
+                + (f"{row.peak_mib:,.0f}" if row.peak_mib else "")
+                + " | "
+                + (f"{row.floor_ratio:.2f}" if row.floor_ratio else "")
+                + f" | {row.note} |"
+            )
+        for name, points in self.curves.items():
+            shown = ", ".join(f"{x:,}: {rate:,.0f}" for x, rate in points)
+            lines += ["", f"Checks per second by {name}: {shown}."]
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {"rows": [asdict(r) for r in self.rows], "curves": self.curves},
+            option=orjson.OPT_INDENT_2,
+        )
+
+
+def describe(preset: Preset) -> str:
+    """``10k users, 500k+20k lines``: the shape of a workload, for row labels."""
+
+    def short(n: int) -> str:
+        for size, suffix in ((1_000_000, "M"), (1000, "k")):
+            if n % size == 0:
+                return f"{n // size}{suffix}"
+        return str(n)
+
+    lines = f"{short(preset.batch_lines)}+{short(preset.stream_lines)}"
+    return f"{short(preset.users)} users, {lines} lines"
+
+
+def run_measured(command: list[str]) -> tuple[float, float, bytes]:
+    """Run a command; return its wall seconds, peak memory in MiB, and stdout."""
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
+        assert process.stdout is not None  # noqa: S101 - Popen with PIPE always has it
+        with process.stdout:
+            output = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            errors.seek(0)
+            message = errors.read().decode(errors="replace").strip().splitlines()
+            raise RuntimeError(f"{' '.join(command[:4])}... failed: {message[-1:]}")
+    return seconds, usage.ru_maxrss / 1024, output
+
+
+def child(kind: str, batch: Path, stream: Path, *extra: str) -> tuple[float, float, dict]:  # type: ignore[type-arg]
+    command = [sys.executable, "-m", "netflag.bench.child", kind, str(batch), str(stream), *extra]
+    seconds, peak, output = run_measured(command)
+    return seconds, peak, orjson.loads(output)
+
+
+class Suite:
+    """Builds workloads under ``data`` (reused between runs) and measures them."""
+
+    def __init__(self, data: Path, sizes: Sizes, repeat: int, say: Callable[[str], None]) -> None:
+        self.data = data
+        self.sizes = sizes
+        self.repeat = repeat
+        self.say = say
+        self.results = Results()
+
+    def workload(self, name: str, preset: Preset, seed: int) -> tuple[Path, Path]:
+        folder = (
+            self.data
+            / f"{name}-u{preset.users}-b{preset.batch_lines}-s{preset.stream_lines}-{seed}"
+        )
+        batch, stream = folder / "batch_log.json", folder / "stream_log.json"
+        if not stream.exists():
+            self.say(f"generating {folder.name}")
+            generate(folder, preset, seed)
+        return batch, stream
+
+    def replay_vs_floor(self) -> None:
+        batch, stream = self.workload("medium", self.sizes.medium, 1)
+        events = self.sizes.medium.batch_lines + self.sizes.medium.stream_lines
+        floors, replays, peaks = [], [], []
+        for _ in range(self.repeat):
+            floors.append(
+                run_measured([sys.executable, "-c", FLOOR_SCRIPT, str(batch), str(stream)])[0]
+            )
+            with tempfile.TemporaryDirectory() as folder:
+                command = [
+                    sys.executable,
+                    "-m",
+                    "netflag",
+                    "replay",
+                    str(batch),
+                    str(stream),
+                    str(Path(folder) / "out.json"),
+                    "--quiet",
+                    "--no-progress",
+                ]
+                seconds, peak, _ = run_measured(command)
+            replays.append(seconds)
+            peaks.append(peak)
+        floor = statistics.median(floors)
+        replay = statistics.median(replays)
+        shape = describe(self.sizes.medium)
+        self.results.rows.append(Row(f"parse floor (orjson per line), {shape}", events, floor))
+        self.results.rows.append(
+            Row(
+                f"netflag replay end to end, {shape}",
+                events,
+                replay,
+                peak_mib=max(peaks),
+                floor_ratio=replay / floor,
+            )
+        )
+
+    def checks(self) -> None:
+        batch, stream = self.workload("checks", self.sizes.checks, 2)
+        for D in (1, 2, 3, 4):
+            seconds, peak, out = child("checks", batch, stream, "--D", str(D))
+            rate = out["checked"] / out["seconds"]
+            self.results.rows.append(
+                Row(
+                    f"checks D={D} T=50, {describe(self.sizes.checks)}",
+                    out["events"],
+                    out["seconds"],
+                    checks_per_second=rate,
+                    peak_mib=peak,
+                    note=f"{out['checked']} checked, {out['flagged']} flagged",
+                )
+            )
+
+    def reference(self) -> None:
+        batch, stream = self.workload("reference", self.sizes.reference, 3)
+        _, _, out = child("reference", batch, stream)
+        speedup = out["reference_seconds"] / out["engine_seconds"]
+        same = "identical output" if out["identical"] else "OUTPUT DIFFERS"
+        self.results.rows.append(
+            Row(
+                f"reference engine (BFS+sort+Fraction), {describe(self.sizes.reference)}",
+                self.sizes.reference.stream_lines,
+                out["reference_seconds"],
+                note=f"engine {speedup:.0f}x faster, {same}",
+            )
+        )
+
+    def curves(self) -> None:
+        batch, stream = self.workload("checks", self.sizes.checks, 2)
+        limit = self.sizes.curve_stream
+        short = self.data / f"stream-{limit}.json"
+        if not short.exists():
+            with stream.open("rb") as source:
+                short.write_bytes(
+                    b"".join(line for _, line in zip(range(limit), source, strict=False))
+                )
+        self.results.curves["D"] = [
+            (D, self._rate(batch, short, D=D, T=50)) for D in self.sizes.D_values
+        ]
+        self.results.curves["T"] = [
+            (T, self._rate(batch, short, D=3, T=T)) for T in self.sizes.T_values
+        ]
+        points = []
+        for users in self.sizes.users:
+            preset = Preset(
+                users=users, batch_lines=users * self.sizes.lines_per_user, stream_lines=limit
+            )
+            b, s = self.workload("users", preset, 4)
+            points.append((users, self._rate(b, s, D=3, T=50)))
+        self.results.curves["users"] = points
+
+    def _rate(self, batch: Path, stream: Path, *, D: int, T: int) -> float:
+        self.say(f"curve point D={D} T={T} on {batch.parent.name}")
+        _, _, out = child("checks", batch, stream, "--D", str(D), "--T", str(T))
+        return float(out["checked"] / out["seconds"])
+
+    def live(self) -> None:
+        """Live mode end to end against a throwaway local redis-server."""
+        from netflag.livebench import RedisServer, measure_live_throughput
+
+        batch, stream = self.workload("checks", self.sizes.checks, 2)
+        with tempfile.TemporaryDirectory() as folder, RedisServer(Path(folder) / "redis") as server:
+            url = f"redis://127.0.0.1:{server.port}/bench"
+            result = measure_live_throughput(batch, stream, url, Path(folder))
+        self.results.rows.append(
+            Row(
+                f"live: Redis stream -> file + Redis sinks, {describe(self.sizes.checks)}",
+                result.events,
+                result.seconds,
+                note=f"{result.per_second:,.0f} events/s, {result.checkpoints} checkpoints",
+            )  # fmt: skip
+        )
+
+    def large(self) -> None:
+        batch, stream = self.workload("large", PRESETS["large"], 5)
+        with tempfile.TemporaryDirectory() as folder:
+            command = [
+                sys.executable,
+                "-m",
+                "netflag",
+                "replay",
+                str(batch),
+                str(stream),
+                str(Path(folder) / "out.json"),
+                "--quiet",
+                "--no-progress",
+            ]
+            seconds, peak, _ = run_measured(command)
+        events = PRESETS["large"].batch_lines + PRESETS["large"].stream_lines
+        self.results.rows.append(
+            Row(
+                f"netflag replay end to end, {describe(PRESETS['large'])}",
+                events,
+                seconds,
+                peak_mib=peak,
+            )
+        )

@@ -1,0 +1,237 @@
+"""``netflag explain``, ``netflag report`` and ``netflag sweep``: what a flag leads to.
+
+Thin shells over :mod:`netflag.analysis`: parse options, run, render with rich
+(or ``--json``). Rendering lives in :mod:`netflag.cli.render`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from netflag.cli.app import app, fail
+from netflag.errors import InputError, NetflagError
+
+if TYPE_CHECKING:
+    from netflag.replay import Rejection, Rejects
+
+BatchArg = Annotated[
+    Path, typer.Argument(metavar="BATCH", help="Batch log: parameters line, then events.")
+]
+StreamArg = Annotated[
+    Path, typer.Argument(metavar="STREAM", help="Stream log: the events to check, in order.")
+]
+DOption = Annotated[
+    int | None, typer.Option("--D", "-D", min=1, help="Network degree; overrides the batch log.")
+]
+TOption = Annotated[
+    int | None,
+    typer.Option("--T", "-T", min=2, help="Tracked purchases; overrides the batch log."),
+]
+KOption = Annotated[
+    str, typer.Option("--k", "-k", help="Threshold multiplier, an exact decimal (>= 0).")
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Stop with exit code 1 at the first bad line.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _rejects(strict: bool) -> Rejects:
+    """Bad lines are printed as FILE:LINE: reason and skipped (or fatal with --strict)."""
+    from netflag.replay import Rejects
+
+    def report(rejection: Rejection) -> None:
+        sys.stderr.write(f"{rejection}\n")
+
+    return Rejects(strict=strict, report=report)
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+
+
+@app.command()
+def explain(
+    batch: BatchArg,
+    stream: Annotated[
+        Path | None,
+        typer.Argument(metavar="STREAM", help="Stream log (needed with --line)."),
+    ] = None,
+    line: Annotated[
+        int | None,
+        typer.Option(min=1, help="Explain the stream purchase on this line of STREAM."),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Explain a purchase by this user after the whole log.")
+    ] = None,
+    amount: Annotated[
+        str | None, typer.Option(help="The amount of that purchase (with --user).")
+    ] = None,
+    D: DOption = None,
+    T: TOption = None,
+    k: KOption = "3",
+    strict: StrictOption = False,
+    json: JsonOption = False,
+) -> None:
+    """Explain a decision: the network, the baseline purchases, mean, sd, threshold, z-score.
+
+    Either --line N (the stream purchase on line N, as replay decides it) or
+    --user U --amount A (a purchase arriving after BATCH and STREAM).
+    """
+    from netflag.analysis.explain import explain_end, explain_line
+    from netflag.analysis.logs import open_logs
+    from netflag.cli.render import print_explanation
+    from netflag.engine import Amount, AmountError
+
+    if (line is None) == (user is None):
+        raise typer.BadParameter("give either --line or --user (with --amount)")
+    if user is not None and amount is None:
+        raise typer.BadParameter("--user needs --amount", param_hint="--amount")
+    try:
+        logs = open_logs(batch, stream, _rejects(strict), D=D, T=T, k=k)
+        if line is not None:
+            found = explain_line(logs, line)
+        else:
+            try:
+                value = Amount.from_text(amount or "")
+            except AmountError as error:
+                raise typer.BadParameter(str(error), param_hint="--amount") from None
+            found = explain_end(logs, user or "", value)
+    except NetflagError as error:
+        raise fail(error) from None
+    _warn(logs.warnings)
+    if json:
+        import orjson
+
+        sys.stdout.write(orjson.dumps(found.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        print_explanation(found)
+
+
+@app.command()
+def report(
+    batch: BatchArg,
+    stream: StreamArg,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write each table as NAME.csv and NAME.json, and report.html, here."),
+    ] = None,
+    html: Annotated[
+        bool, typer.Option(help="With --out, also write report.html (needs plotly).")
+    ] = True,
+    top: Annotated[int, typer.Option(min=0, help="Rows per ranking table (0 for all).")] = 10,
+    D: DOption = None,
+    T: TOption = None,
+    k: KOption = "3",
+    strict: StrictOption = False,
+    json: JsonOption = False,
+) -> None:
+    """Replay BATCH then STREAM and report: busiest timestamps, flags, anomalies, networks.
+
+    Prints the tables (or --json); with --out DIR also writes CSV and JSON per
+    table and one self-contained HTML page with interactive charts.
+    """
+    from netflag.analysis.logs import open_logs
+    from netflag.analysis.report_data import collect, report_tables
+    from netflag.analysis.tables import tables_json, write_tables
+    from netflag.cli.render import print_tables
+
+    started = time.perf_counter()
+    try:
+        if out is not None and html:
+            from netflag.analysis.report_html import require_plotly
+
+            require_plotly()  # before the replay, not after
+        logs = open_logs(batch, stream, _rejects(strict), D=D, T=T, k=k)
+        data = collect(logs)
+        tables = report_tables(data, top)
+        written = write_tables(out, tables) if out is not None else []
+        if out is not None and html:
+            from netflag.analysis.report_html import render_html
+
+            page = out / "report.html"
+            try:
+                page.write_text(render_html(data, tables), encoding="utf-8")
+            except OSError as error:
+                raise InputError(f"cannot write {page}: {error.strerror}") from None
+            written.append(page)
+    except NetflagError as error:
+        raise fail(error) from None
+    _warn(logs.warnings)
+    if json:
+        summary = {"checked": data.checked_total, "flagged": data.flagged}
+        sys.stdout.buffer.write(tables_json(tables, **summary))
+    else:
+        print_tables(tables)
+    where = f", {len(written)} files in {out}" if out is not None else ""
+    sys.stderr.write(
+        f"netflag: {data.checked_total:,} purchases checked, {data.flagged:,} flagged, "
+        f"{logs.rejects.count:,} rejected{where} in {time.perf_counter() - started:.2f} s\n"
+    )
+
+
+@app.command()
+def sweep(
+    batch: BatchArg,
+    stream: StreamArg,
+    D: Annotated[
+        str | None,
+        typer.Option("--D", "-D", help="Degrees: a range 1..4, a list 1,3 or both (1..3,5)."),
+    ] = None,
+    T: Annotated[
+        str | None, typer.Option("--T", "-T", help="Tracked purchases: a list such as 10,50,200.")
+    ] = None,
+    k: Annotated[str, typer.Option("--k", "-k", help="Multipliers: a list such as 2,2.5,3.")] = "3",
+    strict: StrictOption = False,
+    json: JsonOption = False,
+) -> None:
+    """Count the flags of every (D, T, k) combination in one pass, against the default.
+
+    The default is the batch log's own D and T with k = 3; overlap counts the
+    flags a setting shares with it, added the others, missed the default's
+    flags it lacks. Without --D/--T, the batch log's value is the only one.
+    """
+    from netflag.analysis.logs import open_logs
+    from netflag.analysis.sweep import Setting, grid, parse_counts, parse_multipliers
+    from netflag.analysis.sweep import sweep as run_sweep
+    from netflag.cli.render import print_sweep, sweep_json
+
+    started = time.perf_counter()
+    try:
+        Ds = parse_counts(D, "D", 1) if D is not None else None
+        Ts = parse_counts(T, "T", 2) if T is not None else None
+        ks = parse_multipliers(k)
+        logs = open_logs(
+            batch,
+            stream,
+            _rejects(strict),
+            D=max(Ds) if Ds else None,
+            T=max(Ts) if Ts else None,
+        )
+        Ds, Ts = Ds or [logs.params.D], Ts or [logs.params.T]
+        settings = grid(Ds, Ts, ks)
+        written = logs.written
+        default = (
+            Setting(written.D, written.T, Fraction(3))
+            if written is not None
+            else Setting(Ds[0], Ts[0], Fraction(3))
+        )
+        result = run_sweep(logs, settings, default)
+    except NetflagError as error:
+        raise fail(error) from None
+    _warn(logs.warnings)
+    if json:
+        sys.stdout.buffer.write(sweep_json(result))
+    else:
+        print_sweep(result)
+    sys.stderr.write(
+        f"netflag: {len(settings):,} settings, {result.checked:,} purchases checked in one pass, "
+        f"{logs.rejects.count:,} rejected in {time.perf_counter() - started:.2f} s\n"
+    )

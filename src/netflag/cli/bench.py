@@ -1,0 +1,98 @@
+"""``netflag bench``: measure replay against the parse floor, checks per second, scaling."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netflag.cli.app import app, fail
+from netflag.errors import NetflagError
+
+DEFAULT_DATA = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "netflag" / "bench"
+
+
+def machine() -> str:
+    """A short description of this machine for the record."""
+    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}"
+
+
+@app.command()
+def bench(
+    out: Annotated[Path, typer.Option(help="Folder for results.json and scaling.png.")] = Path(
+        "bench-results"
+    ),
+    data: Annotated[
+        Path, typer.Option(help="Where generated workloads are kept and reused.")
+    ] = DEFAULT_DATA,
+    repeat: Annotated[int, typer.Option(min=1, help="Runs of replay and floor; medians.")] = 3,
+    curves: Annotated[bool, typer.Option(help="Also measure the scaling curves.")] = True,
+    large: Annotated[bool, typer.Option(help="Also replay the large preset (5.1M lines).")] = False,
+    live: Annotated[
+        bool, typer.Option(help="Also time live mode against a local redis-server.")
+    ] = True,
+    quick: Annotated[
+        bool, typer.Option(help="Tiny workloads: checks the harness works, not the speed.")
+    ] = False,
+) -> None:
+    """Generate workloads, run each in its own process and print a table of figures.
+
+    Rows: replay against the orjson parse floor (end to end, medians), checked
+    purchases per second at D=1..4, the reference engine's speed on a small
+    log, live mode against a local redis-server, and (with --large) the large
+    preset. Curves: checks per second against users, D and T, drawn into
+    OUT/scaling.png. OUT/results.md holds the same table in Markdown.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from netflag.bench.plot import plot_curves
+    from netflag.bench.suite import FULL, QUICK, Suite
+
+    def say(line: str) -> None:
+        sys.stderr.write(f"bench: {line}\n")
+
+    suite = Suite(data, QUICK if quick else FULL, repeat, say)
+    try:
+        steps = [suite.replay_vs_floor, suite.checks, suite.reference]
+        steps += [suite.live] if live else []
+        steps += [suite.large] if large else []
+        steps += [suite.curves] if curves else []
+        for step in steps:
+            say(step.__name__.replace("_", " "))
+            step()
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_bytes(suite.results.to_json())
+        command = " ".join(["netflag", *sys.argv[1:]]) if "bench" in sys.argv else "netflag bench"
+        (out / "results.md").write_text(suite.results.to_markdown(machine(), command))
+        if suite.results.curves:
+            plot_curves(suite.results.curves, out / "scaling.png", machine())
+    except NetflagError as error:
+        raise fail(error) from None
+    except (OSError, RuntimeError) as error:
+        raise fail(NetflagError(f"bench failed: {error}")) from None
+
+    table = Table(title=f"netflag bench ({machine()})")
+    for column in ("workload", "events", "wall s", "checks/s", "peak MiB", "x floor", "note"):
+        table.add_column(column, justify="left" if column in ("workload", "note") else "right")
+    for row in suite.results.rows:
+        table.add_row(
+            row.workload,
+            f"{row.events:,}",
+            f"{row.seconds:.3f}",
+            f"{row.checks_per_second:,.0f}" if row.checks_per_second else "",
+            f"{row.peak_mib:,.0f}" if row.peak_mib else "",
+            f"{row.floor_ratio:.2f}" if row.floor_ratio else "",
+            row.note,
+        )
+    console = Console(width=160)
+    console.print(table)
+    for name, points in suite.results.curves.items():
+        shown = ", ".join(f"{x:,}: {rate:,.0f}/s" for x, rate in points)
+        console.print(f"checks/s by {name}: {shown}", highlight=False)
+    written = [out / "results.json", out / "results.md"] + ([out / "scaling.png"] if curves else [])
+    console.print("written: " + ", ".join(map(str, written)))

@@ -1,0 +1,49 @@
+"""The Source protocol: where live mode reads event lines from, and how it acknowledges them.
+
+A source hands out ``(position, raw_line)`` pairs in order. A *position* is
+small JSON data (a file's inode and byte offset, a Redis entry id) that names
+the point just after its line: live mode stores the last one it processed in
+each checkpoint and gives it back to :meth:`Source.resume` after a restart, so
+reading continues exactly after the last line the checkpoint covers. Nothing is
+acknowledged upstream before :meth:`Source.commit`, which live mode calls only
+once the flags and the engine state covering that position are durable.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+Position = dict[str, str | int]
+"""Where a source stands, as JSON data; only the source that made it reads it."""
+
+Line = tuple[Position, bytes]
+
+
+class Source(Protocol):
+    """An ordered feed of event lines that can resume at a position."""
+
+    url: str
+    """What the user typed, for messages."""
+    finished: bool
+    """True once the source can never yield again (end of stdin or of a list)."""
+
+    def resume(self, position: Position | None) -> None:
+        """Start reading just after ``position`` (None: from the very beginning)."""
+
+    def poll(self, timeout: float, limit: int) -> list[Line]:
+        """Up to ``limit`` lines, waiting at most ``timeout`` seconds for the first one."""
+
+    def commit(self, position: Position) -> None:
+        """Everything up to ``position`` is durably processed: acknowledge it upstream."""
+
+    def describe(self, position: Position) -> str:
+        """``PATH:LINE`` or ``URL#ID``: where a line was, for one-line messages."""
+
+    def reject_record(self, position: Position, reason: str, raw: bytes) -> bytes:
+        """The dead-letter JSON line for a rejected line at ``position``."""
+
+    def lag(self) -> str | None:
+        """How far behind the reader is (for the status line), if the source can tell."""
+
+    def close(self) -> None:
+        """Release files and connections."""

@@ -1,0 +1,82 @@
+"""The columnar batch loader gives exactly the per-line loader's state and rejects."""
+
+from __future__ import annotations
+
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from netflag.engine import EngineState
+from netflag.replay import Rejection, Rejects, load_batch
+from tests.logs import event_logs
+
+P = '{"event_type":"purchase", "timestamp":"2017-06-13 11:33:01", '
+# Lines the columnar path must hand to the per-line parser, or reject identically.
+ODD_LINES = [
+    "",
+    "   ",
+    "not json",
+    P + '"id": "1", "amount": 12.50}',
+    P + '"id": 7, "amount": "1.5"}',
+    '{"timestamp":"2017-06-13 11:33:02", "event_type":"purchase", "id": "2", "amount": "3"}',
+    P + '"id": "1", "amount": "1", "x": 1}',
+    '{"event_type":"purchase", "timestamp":"2017-02-30 11:33:01", "id": "1", "amount": "1"}',
+    '{"event_type":"purchase", "timestamp":"2017-06-13 23:59:60", "id": "1", "amount": "1"}',
+    '{"event_type":"purchase", "timestamp":"0000-06-13 11:33:01", "id": "1", "amount": "1"}',
+    '{"event_type":"purchase", "timestamp":"2017-06-13 24:00:00", "id": "1", "amount": "1"}',
+    P + '"id": "1", "amount": "-1"}',
+    P + '"id": "", "amount": "1"}',
+    P + '"id": "\\u0031", "amount": "2"}',
+    P + '"id": "1", "id": "2", "amount": "2"}',
+    P + '"id": "3", "amount": "1234567890123.5"}',
+    P + '"id": "3", "amount": "0.1250"}',
+    P + '"id": "4", "amount": "4"}',
+    '{"event_type":"befriend", "timestamp":"2017-06-13 11:33:01", "id1": "5", "id2": "5"}',
+    '{"event_type":"befriend", "timestamp":"2017-06-13 11:33:01", "id1": 5, "id2": "6"}',
+    '{"event_type":"unfriend", "timestamp":"2017-06-13 11:33:01", "id1": "6", "id2": "5"}  ',
+    '{"event_type":"Purchase", "timestamp":"2017-06-13 11:33:01", "id": "1", "amount": "1"}',
+    '\t{ "event_type" : "befriend" , "timestamp" : "2017-06-13 11:33:09" , '
+    '"id1" : "8" , "id2" : "1" }',
+]
+
+
+def load(text: bytes, bulk: bool) -> tuple[EngineState, int, list[tuple[int, str]]]:
+    seen: list[Rejection] = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "batch.json"
+        path.write_bytes(text)
+        engine, applied, _ = load_batch(path, Rejects(report=seen.append), bulk=bulk)
+    return engine.state(), applied, [(r.line, r.reason) for r in seen]
+
+
+@given(
+    log=event_logs(),
+    odd=st.lists(st.tuples(st.integers(0, 60), st.sampled_from(ODD_LINES)), max_size=8),
+    crlf=st.booleans(),
+    bom=st.booleans(),
+)
+def test_bulk_equals_per_line(
+    log: tuple[str, str, Fraction], odd: list[tuple[int, str]], crlf: bool, bom: bool
+) -> None:
+    batch, stream, _ = log
+    lines = batch.splitlines() + stream.splitlines()  # more events, same shape
+    for position, line in odd:
+        lines.insert(min(position + 1, len(lines)), line)
+    text = ("\r\n" if crlf else "\n").join(lines).encode()
+    if bom:
+        text = b"\xef\xbb\xbf" + text
+    assert load(text, bulk=True) == load(text, bulk=False)
+
+
+def test_fine_amounts_fall_back_to_the_per_line_path() -> None:
+    text = b'{"D":"1", "T":"2"}\n' + ODD_LINES[16].encode() + b"\n"
+    state, applied, rejects = load(text, bulk=True)
+    assert (state.scale, applied, rejects) == (3, 1, [])
+
+
+def test_unreadable_for_polars_falls_back() -> None:
+    text = b'{"D":"1", "T":"2"}\n{"event_type":"purchase", "id": "\xff"}\n\x00\n'
+    assert load(text, bulk=True) == load(text, bulk=False)
