@@ -40,7 +40,7 @@ class Sizes:
 FULL = Sizes(
     medium=PRESETS["medium"],
     checks=Preset(users=10_000, batch_lines=500_000, stream_lines=20_000),
-    reference=Preset(users=1_000, batch_lines=10_000, stream_lines=500),
+    reference=Preset(users=2_000, batch_lines=50_000, stream_lines=300),
     users=(1_000, 10_000, 100_000),
     lines_per_user=20,
     curve_stream=5_000,
