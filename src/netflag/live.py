@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -36,14 +35,6 @@ from netflag.replay import Rejection, Rejects, load_batch, read_params
 log = logging.getLogger("netflag.live")
 POLL_LINES = 500  # lines taken from the source at a time
 POLL_SECONDS = 0.2  # longest wait for a line: bounds how late a stop or a checkpoint is
-
-
-def _k_text(params: Params) -> str:
-    return str(Decimal(params.k.numerator) / Decimal(params.k.denominator))
-
-
-def describe_params(params: Params) -> str:
-    return f"D={params.D} T={params.T} k={_k_text(params)}"
 
 
 @dataclass(slots=True)
@@ -64,7 +55,7 @@ class LiveSummary:
             f"{self.events:,} events, {self.checked:,} purchases checked, {self.flagged:,} flagged,"
             f" {self.rejected:,} rejected; this process: {self.handled:,} lines in"
             f" {self.seconds:.2f} s, {self.checkpoints:,} checkpoints"
-            f" ({describe_params(self.params)})"
+            f" ({self.params.describe()})"
         )
 
 
@@ -211,7 +202,7 @@ class Live:
         where = str(self.store)
         if wanted != params:
             raise CheckpointError(
-                f"{where} was made with {describe_params(params)}, not {describe_params(wanted)}:"
+                f"{where} was made with {params.describe()}, not {wanted.describe()}:"
                 " drop the options or remove the directory to start over"
             )
         if checkpoint.source != self.source.url:

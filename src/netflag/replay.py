@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from decimal import Decimal
 from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -96,12 +95,10 @@ class ReplaySummary:
     warnings: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        k = self.params.k
-        k_text = str(Decimal(k.numerator) / Decimal(k.denominator))  # exact: k came from a decimal
         return (
             f"{self.events:,} events read, {self.checked:,} purchases checked, "
             f"{self.flagged:,} flagged, {self.rejected:,} rejected "
-            f"in {self.seconds:.2f} s (D={self.params.D} T={self.params.T} k={k_text})"
+            f"in {self.seconds:.2f} s ({self.params.describe()})"
         )
 
 

@@ -77,9 +77,12 @@ class Results:
 
     def to_markdown(self, machine: str, command: str) -> str:
         """The table and curves as Markdown, ready for docs/benchmarks.md."""
-        lines = [f"Measured with `{command}` on {machine}.", "",
-                 "| workload | events | wall s | checks/s | peak MiB | x floor | note |",
-                 "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+        lines = [
+            f"Measured with `{command}` on {machine}.",
+            "",
+            "| workload | events | wall s | checks/s | peak MiB | x floor | note |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
         for row in self.rows:
             lines.append(
                 f"| {row.workload} | {row.events:,} | {row.seconds:.3f} | "
@@ -133,6 +136,15 @@ def run_measured(command: list[str]) -> tuple[float, float, bytes]:
     return seconds, usage.ru_maxrss / 1024, output
 
 
+def replay_process(batch: Path, stream: Path) -> tuple[float, float]:
+    """``netflag replay`` in a fresh process, start to exit: wall seconds and peak MiB."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = str(Path(folder) / "out.json")
+        command = [sys.executable, "-m", "netflag", "replay", str(batch), str(stream), out]
+        seconds, peak, _ = run_measured([*command, "--quiet", "--no-progress"])
+    return seconds, peak
+
+
 def child(kind: str, batch: Path, stream: Path, *extra: str) -> tuple[float, float, dict]:  # type: ignore[type-arg]
     command = [sys.executable, "-m", "netflag.bench.child", kind, str(batch), str(stream), *extra]
     seconds, peak, output = run_measured(command)
@@ -168,19 +180,7 @@ class Suite:
             floors.append(
                 run_measured([sys.executable, "-c", FLOOR_SCRIPT, str(batch), str(stream)])[0]
             )
-            with tempfile.TemporaryDirectory() as folder:
-                command = [
-                    sys.executable,
-                    "-m",
-                    "netflag",
-                    "replay",
-                    str(batch),
-                    str(stream),
-                    str(Path(folder) / "out.json"),
-                    "--quiet",
-                    "--no-progress",
-                ]
-                seconds, peak, _ = run_measured(command)
+            seconds, peak = replay_process(batch, stream)
             replays.append(seconds)
             peaks.append(peak)
         floor = statistics.median(floors)
@@ -270,24 +270,12 @@ class Suite:
                 result.events,
                 result.seconds,
                 note=f"{result.per_second:,.0f} events/s, {result.checkpoints} checkpoints",
-            )  # fmt: skip
+            )
         )
 
     def large(self) -> None:
         batch, stream = self.workload("large", PRESETS["large"], 5)
-        with tempfile.TemporaryDirectory() as folder:
-            command = [
-                sys.executable,
-                "-m",
-                "netflag",
-                "replay",
-                str(batch),
-                str(stream),
-                str(Path(folder) / "out.json"),
-                "--quiet",
-                "--no-progress",
-            ]
-            seconds, peak, _ = run_measured(command)
+        seconds, peak = replay_process(batch, stream)
         events = PRESETS["large"].batch_lines + PRESETS["large"].stream_lines
         self.results.rows.append(
             Row(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netflag.cli.app import app, fail
+from netflag.cli.app import DegreeOption, MultiplierOption, TrackedOption, app, fail
 from netflag.errors import InputError, NetflagError
 
 if TYPE_CHECKING:
@@ -25,16 +25,6 @@ BatchArg = Annotated[
 ]
 StreamArg = Annotated[
     Path, typer.Argument(metavar="STREAM", help="Stream log: the events to check, in order.")
-]
-DOption = Annotated[
-    int | None, typer.Option("--D", "-D", min=1, help="Network degree; overrides the batch log.")
-]
-TOption = Annotated[
-    int | None,
-    typer.Option("--T", "-T", min=2, help="Tracked purchases; overrides the batch log."),
-]
-KOption = Annotated[
-    str, typer.Option("--k", "-k", help="Threshold multiplier, an exact decimal (>= 0).")
 ]
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Stop with exit code 1 at the first bad line.")
@@ -74,9 +64,9 @@ def explain(
     amount: Annotated[
         str | None, typer.Option(help="The amount of that purchase (with --user).")
     ] = None,
-    D: DOption = None,
-    T: TOption = None,
-    k: KOption = "3",
+    D: DegreeOption = None,
+    T: TrackedOption = None,
+    k: MultiplierOption = None,
     strict: StrictOption = False,
     json: JsonOption = False,
 ) -> None:
@@ -127,9 +117,9 @@ def report(
         bool, typer.Option(help="With --out, also write report.html (needs plotly).")
     ] = True,
     top: Annotated[int, typer.Option(min=0, help="Rows per ranking table (0 for all).")] = 10,
-    D: DOption = None,
-    T: TOption = None,
-    k: KOption = "3",
+    D: DegreeOption = None,
+    T: TrackedOption = None,
+    k: MultiplierOption = None,
     strict: StrictOption = False,
     json: JsonOption = False,
 ) -> None:

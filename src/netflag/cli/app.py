@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 
@@ -18,6 +19,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+# The rule's parameters, spelled the same by every command that takes them.
+DegreeOption = Annotated[
+    int | None,
+    typer.Option("--D", "-D", min=1, help="Network degree; overrides the batch log."),
+]
+TrackedOption = Annotated[
+    int | None,
+    typer.Option("--T", "-T", min=2, help="Tracked purchases; overrides the batch log."),
+]
+MultiplierOption = Annotated[
+    str | None,
+    typer.Option("--k", "-k", help="Threshold multiplier, an exact decimal (default 3)."),
+]
 
 # Progress bars only pay off for work that takes more than a blink.
 PROGRESS_MIN = {"bytes": 4 * 1024 * 1024, "lines": 50_000}

@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from netflag.cli.app import app, fail
-from netflag.errors import InputError, NetflagError
+from netflag.cli.app import DegreeOption, MultiplierOption, TrackedOption, app, fail
+from netflag.errors import NetflagError
 
 URL_FORMS = "file:PATH, - or redis://HOST:PORT/STREAM"
 CLEAR = "\r\033[K"  # back to the start of a terminal line and erase it
@@ -78,18 +78,9 @@ def live(
     checkpoint_seconds: Annotated[
         float, typer.Option(min=0.0, metavar="S", help="Checkpoint after S seconds with new lines.")
     ] = 10.0,
-    D: Annotated[
-        int | None,
-        typer.Option("--D", "-D", min=1, help="Network degree; overrides the batch log."),
-    ] = None,
-    T: Annotated[
-        int | None,
-        typer.Option("--T", "-T", min=2, help="Tracked purchases; overrides the batch log."),
-    ] = None,
-    k: Annotated[
-        str | None,
-        typer.Option("--k", "-k", help="Threshold multiplier, an exact decimal (default 3)."),
-    ] = None,
+    D: DegreeOption = None,
+    T: TrackedOption = None,
+    k: MultiplierOption = None,
     max_events: Annotated[
         int | None, typer.Option(min=0, metavar="N", help="Stop after N lines.")
     ] = None,
@@ -158,17 +149,11 @@ def produce(
     """Push STREAMFILE's events into a Redis stream, --rate a second, to watch live mode."""
     import time
 
-    from netflag.io.sources import REDIS_HINT
+    from netflag.io.urls import redis_backend
 
-    try:
-        from netflag.produce import produce as run_produce
-    except ModuleNotFoundError as error:
-        if error.name != "redis":
-            raise
-        raise fail(InputError(f"{url}: {REDIS_HINT}")) from None
     started = time.monotonic()
     try:
-        sent = run_produce(stream, url, rate=rate)
+        sent = redis_backend(url, "netflag.produce").produce(stream, url, rate=rate)
     except NetflagError as error:
         raise fail(error) from None
     except KeyboardInterrupt:

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from netflag.cli.app import app, fail, progress_bar
+from netflag.cli.app import (
+    DegreeOption,
+    MultiplierOption,
+    TrackedOption,
+    app,
+    fail,
+    progress_bar,
+)
 from netflag.errors import NetflagError
 
 
@@ -31,17 +38,9 @@ def replay(
         Path,
         typer.Argument(metavar="OUT", help="Where to write the flagged purchases (JSON Lines)."),
     ],
-    D: Annotated[
-        int | None,
-        typer.Option("--D", "-D", min=1, help="Network degree; overrides the batch log."),
-    ] = None,
-    T: Annotated[
-        int | None,
-        typer.Option("--T", "-T", min=2, help="Tracked purchases; overrides the batch log."),
-    ] = None,
-    k: Annotated[
-        str, typer.Option("--k", "-k", help="Threshold multiplier, an exact decimal (>= 0).")
-    ] = "3",
+    D: DegreeOption = None,
+    T: TrackedOption = None,
+    k: MultiplierOption = None,
     rejects: Annotated[
         Path | None,
         typer.Option(help="Also write each rejected line, with file, line and reason, here."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 
 from netflag.errors import ParamsError
@@ -66,6 +67,15 @@ class Params:
     def of(cls, D: object, T: object, k: object = 3) -> Params:
         """Validate raw values (as read from a file or a command line)."""
         return cls(parse_count(D, "D", 1), parse_count(T, "T", 2), parse_multiplier(k))
+
+    def describe(self) -> str:
+        """``D=3 T=50 k=2.5``: k as the exact decimal it was read from.
+
+        >>> Params.of(3, 50, "2.50").describe()
+        'D=3 T=50 k=2.5'
+        """
+        k = Decimal(self.k.numerator) / Decimal(self.k.denominator)  # exact: a decimal's k
+        return f"D={self.D} T={self.T} k={k}"
 
     def __post_init__(self) -> None:
         parse_count(self.D, "D", 1)
