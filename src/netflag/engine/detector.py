@@ -202,16 +202,21 @@ class Engine:
         """
         adj = self._graph.adj
         limit = 4 * T * len(self._names) if self.strategy == "auto" else None
-        grown = set(ball)
-        for _ in range(more):
+        grown = ball
+        for step in range(more):
+            neighbours = [adj[x] for x in rim]
             if limit is not None:
-                bound = len(grown) + sum(map(len, map(adj.__getitem__, rim)))
+                bound = len(grown) + sum(map(len, neighbours))
                 if bound * bound > limit:
                     return None
-            rim = grown.union(*map(adj.__getitem__, rim)) - grown
-            if not rim:
+            if step == more - 1:
+                grown = grown.union(*neighbours)  # the last layer's rim is not needed
                 break
-            grown |= rim
+            rim = set().union(*neighbours)
+            rim -= grown
+            grown = grown | rim
+        else:
+            grown = set(grown)  # never hand out the (cached) ball itself
         if limit is not None and len(grown) ** 2 > limit:
             return None
         return grown
