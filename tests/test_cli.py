@@ -104,3 +104,31 @@ def test_replay_writes_actions_for_each_flag(tmp_path: Path) -> None:
     assert (
         actions.read_text() == f'{{"flagged": {flagged}, "feed": ["1"], "recommendations": []}}\n'
     )
+
+
+def test_version() -> None:
+    import netflag
+
+    result = invoke("--version")
+    assert (result.exit_code, result.stdout) == (0, f"netflag {netflag.__version__}\n")
+
+
+def test_output_that_is_a_directory_or_an_input_is_refused_up_front(tmp_path: Path) -> None:
+    batch, stream = OFFICIAL / "batch_log.json", OFFICIAL / "stream_log.json"
+    result = invoke("replay", batch, stream, tmp_path)
+    assert (
+        result.exit_code == 2
+        and result.stderr == f"error: cannot write {tmp_path}: Is a directory\n"
+    )
+    copy = tmp_path / "stream.json"
+    copy.write_bytes(stream.read_bytes())
+    result = invoke("replay", batch, copy, copy)
+    assert result.exit_code == 2 and "is also an input" in result.stderr
+    assert copy.read_bytes() == stream.read_bytes()
+
+
+def test_bad_k_is_blamed_on_the_option_not_the_file(tmp_path: Path) -> None:
+    batch, stream = OFFICIAL / "batch_log.json", OFFICIAL / "stream_log.json"
+    result = invoke("replay", batch, stream, tmp_path / "o.json", "--k", "x")
+    assert result.exit_code == 2
+    assert result.stderr == "error: k must be a non-negative decimal such as 3 or 2.5, got 'x'\n"

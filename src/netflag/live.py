@@ -115,7 +115,7 @@ class Live:
         handled = checkpoints = 0
         try:
             engine = self._start()
-            checkpoints += 1
+            checkpoints += self.store is not None  # _start wrote one
             last_line = self._last_checkpoint = time.monotonic()
             self._status_at = (last_line, 0)
             while not self.stopping and (max_events is None or handled < max_events):
@@ -269,7 +269,9 @@ class Live:
             self.source.commit(self._position)
         self._pending = 0
         self._last_checkpoint = time.monotonic()
-        log.debug("checkpoint at %s", self._position)
+        if self.store is None:
+            return 0  # sinks flushed, source acked, but nothing to resume from
+        log.info("checkpoint at %s", self._position)
         return 1
 
     def _status(self, now: float, handled: int) -> None:

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from netflag.engine import Decision, Engine, Event, Params, Purchase, Strategy
-from netflag.errors import ParamsError, RejectedLine
+from netflag.engine.params import parse_count, parse_multiplier
+from netflag.errors import InputError, ParamsError, RejectedLine
 from netflag.io.events import LineError, load_object, parse_event
 from netflag.io.output import AtomicFile, flagged_line, rejection_record
-from netflag.io.reader import numbered_lines
+from netflag.io.reader import describe_os_error, numbered_lines
 
 PARAMS_EXAMPLE = '{"D":"3", "T":"50"}'
 # Batch logs this large are loaded column-wise (polars), smaller ones line by line.
@@ -114,7 +115,7 @@ def read_params(
     is_params_line = False
     if first is not None:
         try:
-            values = load_object(first[1])
+            values = load_object(first[1], literal_numbers=True)
             is_params_line = "event_type" not in values
         except LineError:
             pass
@@ -124,15 +125,19 @@ def read_params(
         if D is None or T is None:
             found = "an empty file" if first is None else "no parameters line"
             raise ParamsError(f"{where}: {found}; the first line must be like {PARAMS_EXAMPLE}")
-    chosen: dict[str, object] = {}
-    for name, override in (("D", D), ("T", T)):
-        if override is None and name not in values:
+    multiplier = parse_multiplier(3 if k is None else k)  # k only ever comes from the caller
+    chosen: dict[str, int] = {}
+    for name, override, minimum in (("D", D, 1), ("T", T, 2)):
+        if override is not None:
+            chosen[name] = parse_count(override, name, minimum)
+        elif name not in values:
             raise ParamsError(f"{where}: missing parameter {name}; expected {PARAMS_EXAMPLE}")
-        chosen[name] = override if override is not None else values[name]
-    try:
-        params = Params.of(chosen["D"], chosen["T"], 3 if k is None else k)
-    except ParamsError as error:
-        raise ParamsError(f"{where}: {error}") from None
+        else:
+            try:
+                chosen[name] = parse_count(values[name], name, minimum)
+            except ParamsError as error:
+                raise ParamsError(f"{where}: {error}") from None
+    params = Params(chosen["D"], chosen["T"], multiplier)
     unknown = sorted(set(values) - {"D", "T"})
     warnings = [f"{where}: ignored unknown parameter {name!r}" for name in unknown]
     return params, is_params_line, warnings
@@ -186,6 +191,17 @@ def load_batch(
     return engine, applied, warnings
 
 
+def check_inputs(out: Path, *inputs: Path) -> None:
+    """Fail before any work: an input that cannot be opened, or an output that is an input."""
+    for path in inputs:
+        try:
+            path.open("rb").close()
+        except OSError as error:
+            raise InputError(f"cannot read {path}: {describe_os_error(error)}") from None
+        if out.exists() and out.samefile(path):
+            raise InputError(f"{out} is also an input: refusing to overwrite it")
+
+
 def replay(
     batch: Path,
     stream: Path,
@@ -211,6 +227,7 @@ def replay(
     hears each flag while the engine still stands at that moment.
     """
     started = time.perf_counter()
+    check_inputs(out, batch, stream)
     with ExitStack() as stack:
         sink = stack.enter_context(AtomicFile(out))
         dead = stack.enter_context(AtomicFile(rejects)) if rejects else None

@@ -161,7 +161,7 @@ def test_cli_json_and_table(small: tuple[Path, Path]) -> None:
     table = invoke(*small, "--line", "5")
     assert table.exit_code == 0
     assert "flagged: amount > mean + 3 x sd" in table.stdout and "11.51" in table.stdout
-    assert table.stderr == f"{small[1]}:4: not valid JSON: Expecting value at column 1\n"
+    assert table.stderr == f"{small[1]}:4: not valid JSON: Expecting value (column 1)\n"
     end = invoke(small[0], "--user", "2", "--amount", "31", "--json")
     # after the batch: 3's 40.50, 4's 1000 (distance 2), 3's 20: mean 353.50
     assert json.loads(end.stdout)["mean"] == "353.50"
@@ -171,7 +171,7 @@ def test_cli_errors_are_one_line(small: tuple[Path, Path]) -> None:
     batch, stream = small
     cases = [
         (["--line", "2"], f"error: {stream}:2 is a befriend event; explain needs a purchase\n"),
-        (["--line", "4"], f"error: {stream}:4: not valid JSON: Expecting value at column 1\n"),
+        (["--line", "4"], f"error: {stream}:4: not valid JSON: Expecting value (column 1)\n"),
         (["--line", "99"], f"error: {stream}:99: no event on this line (blank or past the end)\n"),
     ]
     for options, message in cases:

@@ -144,7 +144,7 @@ def test_cli_json_and_files(small: tuple[Path, Path], tmp_path: Path) -> None:
     assert (out / "flags.csv").read_text() == EXPECTED.split("\n\n")[6].partition("\n")[2] + "\n"
     assert json.loads((out / "network_sizes.json").read_text()) == body["tables"]["network_sizes"]
     assert result.stderr.splitlines() == [
-        f"{small[1]}:4: not valid JSON: Expecting value at column 1",
+        f"{small[1]}:4: not valid JSON: Expecting value (column 1)",
         result.stderr.splitlines()[1],
     ]
     assert "4 purchases checked, 2 flagged, 1 rejected, 23 files in" in result.stderr

@@ -116,3 +116,22 @@ def test_exceeds_matches_fraction_comparison(units: list[int], amount: int, k: F
     gap = Fraction(amount, 100) - baseline.mean
     expected = gap > 0 and gap * gap > k * k * baseline.variance
     assert baseline.exceeds(amount, k) == expected
+
+
+@pytest.mark.parametrize("text", ["0." + "0" * 20_000 + "1", "0.0000000000000000001", "1" * 5000])
+def test_hostile_amounts_are_refused_quickly(text: str) -> None:
+    with pytest.raises(AmountError):
+        Amount.from_text(text)
+    with pytest.raises(AmountError):
+        Amount.from_number(text)
+
+
+def test_eighteen_decimal_places_are_fine() -> None:
+    assert Amount.from_text("0.000000000000000001") == Amount(1, 18)
+
+
+def test_exponent_digits_are_bounded_before_int_conversion() -> None:
+    with pytest.raises(AmountError, match="exponent"):
+        Amount.from_number("1e" + "9" * 5000)
+    with pytest.raises(AmountError, match="non-negative"):
+        Amount.from_number("-" + "1" * 5000)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from math import isqrt, sqrt
+from math import isqrt
 
 from netflag.engine import Baseline
 from netflag.engine.money import truncate_2dp
@@ -55,21 +55,6 @@ def format_units(units: int, scale: int) -> str:
     """
     whole, fraction = _plain(units, scale)
     return f"{whole}.{fraction.ljust(2, '0')}"
-
-
-def decimal_text(value: Fraction) -> str:
-    """A non-negative Fraction that is a finite decimal (k, a sum of amounts), exactly.
-
-    >>> decimal_text(Fraction(5, 2)), decimal_text(Fraction(3)), decimal_text(Fraction(1, 8))
-    ('2.5', '3', '0.125')
-    """
-    scale = 0
-    while 10**scale % value.denominator:
-        scale += 1
-        if scale > 4 * value.denominator.bit_length():  # 2^a 5^b needs at most max(a, b)
-            raise ValueError(f"{value} is not a finite decimal")
-    whole, fraction = _plain(value.numerator * 10**scale // value.denominator, scale)
-    return f"{whole}.{fraction}" if fraction else whole
 
 
 def id_order(user: str) -> tuple[int, int, str]:
@@ -121,11 +106,14 @@ class ZScore:
 
         >>> ZScore(7, 4).text(), ZScore(-7, 4).text(), ZScore(1, 0).text(), ZScore(0, 0).text()
         ('3.50', '-3.50', 'inf', '0.00')
+        >>> ZScore(-1, 10**8).text()  # -0.0001 truncates to zero, unsigned
+        '0.00'
+
         """
         if self.spread == 0:
             return "0.00" if self.lead == 0 else ("inf" if self.lead > 0 else "-inf")
         hundredths = isqrt(10_000 * self.lead * self.lead // self.spread)
-        return ("-" if self.lead < 0 else "") + truncate_2dp(hundredths)
+        return ("-" if self.lead < 0 and hundredths else "") + truncate_2dp(hundredths)
 
     def sort_key(self) -> tuple[int, Fraction]:
         """Orders z-scores exactly: -inf < any finite value < +inf.
@@ -138,9 +126,3 @@ class ZScore:
             return ((self.lead > 0) - (self.lead < 0), Fraction(0))
         sign = (self.lead > 0) - (self.lead < 0)
         return (0, sign * Fraction(self.lead * self.lead, self.spread))
-
-    def approx(self) -> float | None:
-        """A float for plot coordinates only (None when infinite); never for a decision."""
-        if self.spread == 0:
-            return 0.0 if self.lead == 0 else None
-        return self.lead / sqrt(self.spread)

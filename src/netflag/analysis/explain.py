@@ -16,11 +16,12 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from netflag.analysis.common import ZScore, decimal_text, format_timestamp, format_units
+from netflag.analysis.common import ZScore, format_timestamp, format_units
 from netflag.analysis.common import threshold_text as _threshold_text
 from netflag.analysis.logs import Logs
 from netflag.engine import Amount, Baseline, Decision, Engine, Params, Purchase
 from netflag.engine.history import SEQ_BITS
+from netflag.engine.money import decimal_text
 from netflag.errors import InputError
 from netflag.io.events import LineError, parse_event
 from netflag.io.reader import numbered_lines

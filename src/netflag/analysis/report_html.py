@@ -11,9 +11,9 @@ import html
 from fractions import Fraction
 from typing import Any
 
-from netflag.analysis.common import decimal_text
 from netflag.analysis.report_data import ReportData
 from netflag.analysis.tables import Table
+from netflag.engine.money import decimal_text
 from netflag.errors import NetflagError
 
 INSTALL_HINT = 'the HTML report needs plotly: pip install "netflag[report]"'

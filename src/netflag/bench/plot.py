@@ -13,6 +13,16 @@ TITLES = {
 }
 
 
+def require_matplotlib() -> None:
+    """Fail at once, with the extra to install, when matplotlib is missing."""
+    from importlib.util import find_spec
+
+    if find_spec("matplotlib") is None:
+        raise NetflagError(
+            'plotting needs matplotlib: pip install "netflag[bench]" (or --no-curves)'
+        )
+
+
 def plot_curves(curves: dict[str, list[tuple[int, float]]], path: Path, machine: str) -> None:
     """Checks per second against users, D and T, side by side."""
     try:

@@ -5,7 +5,14 @@ non-zero exit code; a traceback means a bug in netflag, never a user mistake.
 Each module below registers its commands on the one typer ``app``.
 """
 
-from netflag.cli import analysis, bench, live, replay  # noqa: F401  (register their commands)
 from netflag.cli.app import app
+
+# Import order is the order of `netflag --help`: the main job first.
+# isort: off
+from netflag.cli import replay  # noqa: E402, F401  (each import registers its commands)
+from netflag.cli import analysis, live  # noqa: E402, F401
+from netflag.cli import bench  # noqa: E402, F401
+
+# isort: on
 
 __all__ = ["app"]

@@ -20,6 +20,27 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
+def _show_version(value: bool) -> None:
+    if value:
+        from netflag import __version__
+
+        sys.stdout.write(f"netflag {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Flag purchases far above what the buyer's social network usually spends."""
+
+
 # The rule's parameters, spelled the same by every command that takes them.
 DegreeOption = Annotated[
     int | None,

@@ -13,7 +13,17 @@ import typer
 from netflag.cli.app import app, fail
 from netflag.errors import NetflagError
 
-DEFAULT_DATA = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "netflag" / "bench"
+
+def default_data() -> Path:
+    """Where workloads are kept unless --data says otherwise (resolved per run, not per import)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "netflag" / "bench"
+
+
+def has_redis() -> bool:
+    """Whether the redis package (extra ``redis``) is importable."""
+    from importlib.util import find_spec
+
+    return find_spec("redis") is not None
 
 
 def machine() -> str:
@@ -23,12 +33,16 @@ def machine() -> str:
 
 @app.command()
 def bench(
-    out: Annotated[Path, typer.Option(help="Folder for results.json and scaling.png.")] = Path(
-        "bench-results"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Folder for results.json, results.md, scaling.png.")
+    ] = Path("bench-results"),
     data: Annotated[
-        Path, typer.Option(help="Where generated workloads are kept and reused.")
-    ] = DEFAULT_DATA,
+        Path | None,
+        typer.Option(
+            help="Where generated workloads are kept and reused.",
+            show_default="$XDG_CACHE_HOME/netflag/bench or ~/.cache/netflag/bench",
+        ),
+    ] = None,
     repeat: Annotated[int, typer.Option(min=1, help="Runs of replay and floor; medians.")] = 3,
     curves: Annotated[bool, typer.Option(help="Also measure the scaling curves.")] = True,
     large: Annotated[bool, typer.Option(help="Also replay the large preset (5.1M lines).")] = False,
@@ -50,13 +64,21 @@ def bench(
     from rich.console import Console
     from rich.table import Table
 
-    from netflag.bench.plot import plot_curves
+    from netflag.bench.plot import plot_curves, require_matplotlib
     from netflag.bench.suite import FULL, QUICK, Suite
 
     def say(line: str) -> None:
         sys.stderr.write(f"bench: {line}\n")
 
-    suite = Suite(data, QUICK if quick else FULL, repeat, say)
+    if curves:
+        try:
+            require_matplotlib()  # before minutes of work, not after
+        except NetflagError as error:
+            raise fail(error) from None
+    if live and not has_redis():
+        say('live mode row skipped: pip install "netflag[redis]" to measure it')
+        live = False
+    suite = Suite(data or default_data(), QUICK if quick else FULL, repeat, say)
     try:
         steps = [suite.replay_vs_floor, suite.checks, suite.reference]
         steps += [suite.live] if live else []

@@ -8,10 +8,10 @@ import orjson
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from netflag.analysis.common import decimal_text
 from netflag.analysis.explain import Explanation
 from netflag.analysis.sweep import SweepResult
 from netflag.analysis.tables import Table
+from netflag.engine.money import decimal_text
 
 TERMINAL_ROWS = 50  # per report table; a terminal is for reading, files are for all
 

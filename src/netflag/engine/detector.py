@@ -3,17 +3,20 @@
 This is the only place a flag is decided. It knows nothing of files, JSON or
 command lines: it takes :mod:`netflag.engine.events` and returns decisions.
 
-Two exact ways to find a purchase's baseline (the last T purchases of the
-buyer's D-degree network), chosen per check:
+Three exact ways to find a purchase's baseline (the last T purchases of the
+buyer's D-degree network), chosen per check from the network's size
+(see :meth:`Engine._network` and docs/design.md):
 
-* ``merge``: a breadth-first search gives the network; a heap merges the
-  members' own last-T lists. Cheap when the network is small.
-* ``walk``: walk all kept purchases from the newest, keeping those whose buyer
-  is within distance D, until T are found. Distance is tested by meeting in the
-  middle: dist(u, v) <= D iff ball(u, ceil(D/2)) meets ball(v, floor(D/2)).
-  Cheap when the network is a large part of the graph.
+* ``merge``: build the network's set; merge the last-T lists of the (at most
+  T) members with the newest purchases. Cheap when the network is small.
+* ``scan``: build the network's set; scan all kept purchases from the newest
+  in C (``compress`` over a membership map) until T are found.
+* ``walk``: no set; walk from the newest purchase, testing each buyer by
+  meeting in the middle: with far = min(D // 2, 2), dist(u, v) <= D iff
+  ball(u, D - far) meets ball(v, far). Cheap when the network is a large part
+  of the graph.
 
-Both give the same list, so the choice changes speed, never a result.
+All give the same list, so the choice changes speed, never a result.
 """
 
 from __future__ import annotations

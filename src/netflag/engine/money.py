@@ -16,8 +16,10 @@ from math import isqrt
 _TEXT = re.compile(r"([0-9]*)(?:\.([0-9]*))?")
 # A JSON number literal (the grammar of RFC 8259), sign included so it can be refused.
 _NUMBER = re.compile(r"(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?")
-# Bounds that keep a hostile literal such as 1e999999999 from eating the machine.
-MAX_DIGITS = 64
+# Bounds that keep a hostile literal (1e999999999, 0.000...0001) from eating the
+# machine: the engine keeps every amount at the finest scale seen, for good.
+MAX_DIGITS = 64  # significant digits
+MAX_SCALE = 18  # decimal places, once trailing zeros are dropped
 
 
 class AmountError(ValueError):
@@ -52,8 +54,10 @@ class Amount:
         if match is None:
             raise AmountError(f"amount must be a non-negative decimal, got {literal}")
         sign, whole, fraction, exponent = match.groups()
-        if sign and (int(whole) or int(fraction or "0")):
+        if sign and (whole.strip("0") or (fraction or "").strip("0")):
             raise AmountError(f"amount must be non-negative, got {literal}")
+        if exponent is not None and len(exponent.lstrip("+-")) > 3:
+            raise AmountError(f"amount exponent is out of range (|exponent| <= 64), got {literal}")
         exp = int(exponent or "0")
         if abs(exp) > MAX_DIGITS:
             raise AmountError(f"amount exponent is out of range (|exponent| <= 64), got {literal}")
@@ -64,13 +68,17 @@ class Amount:
         fraction = fraction.rstrip("0")
         digits = (whole + fraction).lstrip("0")
         if len(digits) > MAX_DIGITS:
-            raise AmountError(f"amount has more than {MAX_DIGITS} significant digits: {shown}")
+            raise AmountError(
+                f"amount has more than {MAX_DIGITS} significant digits: {shown[:40]}..."
+            )
         if not digits:
             return cls(0, 0)
         units, scale = int(digits), len(fraction) - exp
         while scale > 0 and units % 10 == 0:
             units //= 10
             scale -= 1
+        if scale > MAX_SCALE:
+            raise AmountError(f"amount has more than {MAX_SCALE} decimal places: {shown[:40]}")
         if scale < 0:
             units, scale = units * 10**-scale, 0
         return cls(units, scale)
@@ -84,6 +92,22 @@ class Amount:
             return str(self.units)
         text = str(self.units).rjust(self.scale + 1, "0")
         return f"{text[: -self.scale]}.{text[-self.scale :]}"
+
+
+def decimal_text(value: Fraction) -> str:
+    """A non-negative Fraction that is a finite decimal (k, a sum of amounts), exactly.
+
+    >>> decimal_text(Fraction(5, 2)), decimal_text(Fraction(3)), decimal_text(Fraction(1, 8))
+    ('2.5', '3', '0.125')
+    """
+    scale = 0
+    while 10**scale % value.denominator:
+        scale += 1
+        if scale > 4 * value.denominator.bit_length():  # 2^a 5^b needs at most max(a, b)
+            raise ValueError(f"{value} is not a finite decimal")
+    whole, fraction = divmod(value.numerator * 10**scale // value.denominator, 10**scale)
+    digits = str(fraction).rjust(scale, "0").rstrip("0") if scale else ""
+    return f"{whole}.{digits}" if digits else str(whole)
 
 
 def truncate_2dp(hundredths: int) -> str:

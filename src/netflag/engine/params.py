@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 
+from netflag.engine.money import decimal_text
 from netflag.errors import ParamsError
 
 _DIGITS = re.compile(r"[0-9]+")
@@ -74,8 +74,7 @@ class Params:
         >>> Params.of(3, 50, "2.50").describe()
         'D=3 T=50 k=2.5'
         """
-        k = Decimal(self.k.numerator) / Decimal(self.k.denominator)  # exact: a decimal's k
-        return f"D={self.D} T={self.T} k={k}"
+        return f"D={self.D} T={self.T} k={decimal_text(self.k)}"
 
     def __post_init__(self) -> None:
         parse_count(self.D, "D", 1)

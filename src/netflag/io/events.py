@@ -60,13 +60,13 @@ def load_object(raw: bytes, *, literal_numbers: bool = False) -> dict[str, Any]:
             literal_numbers = True
     if literal_numbers:
         try:
-            text = raw.decode("utf-8")
+            text = raw.rstrip(b"\r\n").decode("utf-8")
         except UnicodeDecodeError as error:
             raise LineError(f"not valid UTF-8 (byte {error.start + 1})") from None
         try:
             value = json.loads(text, parse_float=_FloatLiteral, parse_constant=_reject_constant)
         except json.JSONDecodeError as error:
-            raise LineError(f"not valid JSON: {error.msg} at column {error.colno}") from None
+            raise LineError(f"not valid JSON: {error.msg} (column {error.colno})") from None
     if not isinstance(value, dict):
         raise LineError(f"not a JSON object: {_show(value)[:40]}")
     return value

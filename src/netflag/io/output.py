@@ -46,6 +46,8 @@ class AtomicFile:
         self._handle: BinaryIO | None = None
 
     def __enter__(self) -> BinaryIO:
+        if self.path.is_dir():
+            raise InputError(f"cannot write {self.path}: Is a directory")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = self._temp.open("wb")
@@ -62,7 +64,11 @@ class AtomicFile:
         if self._handle is None:
             return
         self._handle.close()
-        if kind is None:
-            os.replace(self._temp, self.path)
-        else:
+        if kind is not None:
             self._temp.unlink(missing_ok=True)
+            return
+        try:
+            os.replace(self._temp, self.path)
+        except OSError as failure:
+            self._temp.unlink(missing_ok=True)
+            raise InputError(f"cannot write {self.path}: {describe_os_error(failure)}") from None
