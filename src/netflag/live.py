@@ -26,7 +26,7 @@ from netflag.checkpoint import Checkpoint, StateDir
 from netflag.engine import Engine, Params, Strategy
 from netflag.errors import CheckpointError
 from netflag.io.events import LineError, parse_event
-from netflag.io.output import flagged_line, rejection_record
+from netflag.io.output import flag_of, rejection_record
 from netflag.io.reader import numbered_lines
 from netflag.io.sinks import Sink
 from netflag.io.sources import Source
@@ -227,10 +227,9 @@ class Live:
             decision = engine.apply(event)
             if decision is not None:
                 self._counts["checked"] += 1
-                baseline = decision.baseline
-                if decision.flagged and baseline is not None:
+                line = flag_of(raw, decision)
+                if line is not None:
                     number = self._counts["flagged"] = self._counts["flagged"] + 1
-                    line = flagged_line(raw, baseline.mean_text(), baseline.sd_text())
                     for sink in self.sinks:
                         sink.write(number, line)
         self._position = position

@@ -20,7 +20,7 @@ from netflag.engine import Decision, Engine, Event, Params, Purchase, Strategy
 from netflag.engine.params import parse_count, parse_multiplier
 from netflag.errors import InputError, ParamsError, RejectedLine
 from netflag.io.events import LineError, load_object, parse_event
-from netflag.io.output import AtomicFile, flagged_line, rejection_record
+from netflag.io.output import AtomicFile, flag_of, rejection_record
 from netflag.io.reader import describe_os_error, numbered_lines
 
 PARAMS_EXAMPLE = '{"D":"3", "T":"50"}'
@@ -72,15 +72,15 @@ class Rejects:
 
     def events(
         self, source: str, lines: Iterable[tuple[int, bytes]]
-    ) -> Iterator[tuple[bytes, Event]]:
-        """Parse numbered lines into ``(raw, event)``, handing bad ones to ``self``."""
+    ) -> Iterator[tuple[int, bytes, Event]]:
+        """Parse numbered lines into ``(number, raw, event)``, handing bad ones to ``self``."""
         for number, raw in lines:
             try:
                 event = parse_event(raw)
             except LineError as error:
                 self(Rejection(source, number, str(error), raw))
                 continue
-            yield raw, event
+            yield number, raw, event
 
 
 @dataclass(slots=True)
@@ -185,7 +185,7 @@ def load_batch(
         lines = chain([first], lines)
     engine = Engine(params, strategy=strategy)
     applied = 0
-    for _, event in rejects.events(str(batch), lines):
+    for _, _, event in rejects.events(str(batch), lines):
         engine.apply(event, check=False)
         applied += 1
     return engine, applied, warnings
@@ -236,16 +236,16 @@ def replay(
             batch, policy, D=D, T=T, k=k, strategy=strategy, bulk=bulk, on_progress=on_progress
         )
         summary = ReplaySummary(engine.params, events=applied, warnings=warnings)
-        for raw, event in policy.events(str(stream), numbered_lines(stream, on_progress)):
+        for _, raw, event in policy.events(str(stream), numbered_lines(stream, on_progress)):
             summary.events += 1
             decision = engine.apply(event)
             if decision is None:
                 continue
             summary.checked += 1
-            if decision.flagged and decision.baseline is not None:
+            line = flag_of(raw, decision)
+            if line is not None:
                 summary.flagged += 1
-                baseline = decision.baseline
-                sink.write(flagged_line(raw, baseline.mean_text(), baseline.sd_text()))
+                sink.write(line)
                 if on_flag is not None and isinstance(event, Purchase):
                     on_flag(engine, event, decision, raw)
         summary.rejected = policy.count

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from typer.testing import CliRunner
 
-from netflag.analysis.explain import explain_end, explain_line, network_layers
+from netflag.analysis.explain import explain_end, explain_line
 from netflag.analysis.logs import open_logs
 from netflag.cli import app
 from netflag.engine import Amount
@@ -23,13 +23,6 @@ runner = CliRunner()
 
 def logs(batch: Path, stream: Path | None = None, **overrides: object):
     return open_logs(batch, stream, Rejects(), **overrides)
-
-
-def test_network_layers_are_exact_distances() -> None:
-    # 0 - 1 - 2 - 3 and a shortcut 0 - 2: 2 is at distance 1, 3 at distance 2
-    adj = [{1, 2}, {0, 2}, {1, 3, 0}, {2}, set()]
-    assert network_layers(adj, 0, 3) == [{1, 2}, {3}]
-    assert network_layers(adj, 4, 2) == []
 
 
 def test_official_example_explained() -> None:

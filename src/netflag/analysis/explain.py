@@ -9,9 +9,7 @@ never drift from what replay decides.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from heapq import heapify, heappop, heappush
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -25,43 +23,6 @@ from netflag.engine.money import decimal_text
 from netflag.errors import InputError
 from netflag.io.events import LineError, parse_event
 from netflag.io.reader import numbered_lines
-
-
-def network_layers(adj: list[set[int]], user: int, D: int) -> list[set[int]]:
-    """Users at distance exactly 1, 2, ..., D from ``user`` (fewer sets if the graph ends).
-
-    Each layer is one set union over the previous one (C speed, not a loop per edge).
-    """
-    seen = {user}
-    rim = {user}
-    layers: list[set[int]] = []
-    for _ in range(D):
-        rim = set().union(*[adj[x] for x in rim])
-        rim -= seen
-        if not rim:
-            break
-        seen |= rim
-        layers.append(rim)
-    return layers
-
-
-def newest_purchases(
-    tails: Sequence[Sequence[tuple[int, ...]]], members: Iterable[int], count: int
-) -> list[tuple[int, int, int]]:
-    """``(key, user, units)`` of the ``count`` newest purchases by ``members``, newest first.
-
-    ``tails[m]`` is user m's ascending list of entries whose first item is the
-    order key and last item the units (``(key, units)`` or ``(key, user, units)``).
-    """
-    heap = [(-tails[m][-1][0], m, len(tails[m]) - 1) for m in members if tails[m]]
-    heapify(heap)
-    out: list[tuple[int, int, int]] = []
-    while heap and len(out) < count:
-        negative_key, m, i = heappop(heap)
-        out.append((-negative_key, m, tails[m][i][-1]))
-        if i:
-            heappush(heap, (-tails[m][i - 1][0], m, i - 1))
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +108,8 @@ def explain(
     """
     D, T, k = engine.params.D, engine.params.T, engine.params.k
     number = engine.user_number(user)
-    layers = [] if number is None else network_layers(engine.graph.adj, number, D)
-    recent = newest_purchases(engine.history.tails, chain.from_iterable(layers), T)
+    layers = [] if number is None else engine.graph.rings(number, D)[1]
+    recent = engine.history.newest_of(chain.from_iterable(layers), T)
     scale = max(engine.scale, amount.scale)
     factor = 10 ** (scale - engine.scale)
     stats = Baseline.of([units * factor for _, _, units in recent], scale)

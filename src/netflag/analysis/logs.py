@@ -15,9 +15,8 @@ from pathlib import Path
 
 from netflag.engine import Engine, Event, Params
 from netflag.errors import InputError, ParamsError
-from netflag.io.events import LineError, parse_event
 from netflag.io.reader import describe_os_error, numbered_lines
-from netflag.replay import Rejection, Rejects, load_batch, read_params
+from netflag.replay import Rejects, load_batch, read_params
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +75,7 @@ class Logs:
     def _parse(
         self, source: str, stream: bool, lines: Iterator[tuple[int, bytes]]
     ) -> Iterator[Step]:
-        for number, raw in lines:
-            try:
-                event = parse_event(raw)
-            except LineError as error:
-                self.rejects(Rejection(source, number, str(error), raw))
-                continue
+        for number, raw, event in self.rejects.events(source, lines):
             yield Step(stream, number, raw, event)
 
 

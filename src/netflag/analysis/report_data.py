@@ -18,7 +18,6 @@ from netflag.analysis.common import (
     format_units,
     threshold_text,
 )
-from netflag.analysis.explain import network_layers
 from netflag.analysis.logs import Logs
 from netflag.analysis.tables import Cell, Table
 from netflag.engine import Amount, Baseline, Params, Purchase
@@ -80,7 +79,7 @@ def collect(logs: Logs) -> ReportData:
             continue
         user = engine.user_number(event.user)
         assert user is not None  # noqa: S101 - apply() just interned the buyer
-        size = sum(map(len, network_layers(engine.graph.adj, user, D)))
+        size = len(engine.graph.ball(user, D)) - 1
         data.checked[event.timestamp] += 1
         data.networks.setdefault(size, [0, 0])[0] += 1
         if decision.flagged and decision.baseline is not None:

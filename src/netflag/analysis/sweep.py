@@ -21,7 +21,6 @@ from itertools import chain, product
 
 from sortedcontainers import SortedList
 
-from netflag.analysis.explain import network_layers, newest_purchases
 from netflag.analysis.logs import Logs
 from netflag.engine import Baseline, Engine, Purchase
 from netflag.engine.params import parse_count, parse_multiplier
@@ -221,8 +220,8 @@ class _Sweeper:
 
     def _newest(self, user: int) -> dict[int, list[int]]:
         """For each wanted D: units of the network's newest max(T) purchases, newest first."""
-        tails, T_max = self.engine.history.tails, self.T_max
-        layers = network_layers(self.engine.graph.adj, user, self.D_max)
+        T_max = self.T_max
+        layers = self.engine.graph.rings(user, self.D_max)[1]
         budget = self.walk_above
         if budget is None:
             budget = max(64, self.engine.users // 8)  # beyond this many members, walk
@@ -236,7 +235,7 @@ class _Sweeper:
                 if size > budget:
                     walk = [d for d in self.by_depth if d >= depth]
                     break
-                newest = newest_purchases(tails, layers[depth - 1], T_max)
+                newest = self.engine.history.newest_of(layers[depth - 1], T_max)
                 merged = nlargest(T_max, chain(merged, ((k, u) for k, _, u in newest)))
             if depth in self.by_depth:
                 out[depth] = [units for _, units in merged]

@@ -48,21 +48,35 @@ class Graph:
         return self.layers(user, radius)[0]
 
     def layers(self, user: int, radius: int) -> tuple[set[int], set[int]]:
-        """ball(user, radius) and its rim, the users at exactly ``radius`` hops.
+        """ball(user, radius) and its rim, the users at exactly ``radius`` hops (or none)."""
+        ball, rings = self.rings(user, radius)
+        return ball, rings[-1] if len(rings) == radius else set()
 
-        Each layer is one C-level set union over the previous rim, not a
-        Python loop per edge.
+    def rings(self, user: int, radius: int) -> tuple[set[int], list[set[int]]]:
+        """ball(user, radius), and the users at exactly 1, 2, ... hops (fewer if the graph ends).
+
+        Each ring is one C-level set union over the previous one, not a Python
+        loop per edge.
+
+        >>> g = Graph()
+        >>> g.grow(4)
+        >>> for a, b in [(0, 1), (1, 2), (0, 2)]:
+        ...     _ = g.befriend(a, b)
+        >>> g.rings(0, 3)
+        ({0, 1, 2}, [{1, 2}])
         """
         adj = self.adj
         seen = {user}
-        rim = {user}
+        rim = seen
+        rings: list[set[int]] = []
         for _ in range(radius):
             rim = set().union(*[adj[x] for x in rim])
             rim -= seen
             if not rim:
                 break
             seen |= rim
-        return seen, rim
+            rings.append(rim)
+        return seen, rings
 
     def extend(self, ball: set[int], rim: set[int]) -> set[int]:
         """A new set: ``ball`` plus one more layer beyond its ``rim``."""

@@ -115,7 +115,11 @@ class History:
         return [entry[2] for entry in islice(hits, count)]
 
     def last_of(self, members: Iterable[int], count: int) -> list[int]:
-        """Amounts of the ``count`` most recent purchases made by ``members``.
+        """Amounts of the ``count`` most recent purchases made by ``members``."""
+        return [entry[2] for entry in self.newest_of(members, count)]
+
+    def newest_of(self, members: Iterable[int], count: int) -> list[Entry]:
+        """The ``count`` most recent purchases made by ``members``, newest first.
 
         Only members whose newest purchase is among the ``count`` newest such
         can contribute (otherwise ``count`` newer purchases exist), so a C-level
@@ -126,10 +130,10 @@ class History:
         candidates = nlargest(count, members, key=self.newest.__getitem__)
         heap = [(-tail[-1][0], len(tail) - 1, m) for m in candidates if (tail := tails[m])]
         heapify(heap)
-        out: list[int] = []
+        out: list[Entry] = []
         while heap and len(out) < count:
             _, i, m = heappop(heap)
-            out.append(tails[m][i][2])
+            out.append(tails[m][i])
             if i:
                 heappush(heap, (-tails[m][i - 1][0], i - 1, m))
         return out

@@ -9,6 +9,7 @@ from typing import BinaryIO
 
 import orjson
 
+from netflag.engine import Decision
 from netflag.errors import InputError
 from netflag.io.reader import describe_os_error
 
@@ -21,6 +22,13 @@ def flagged_line(raw: bytes, mean: str, sd: str) -> bytes:
     """
     body = raw.rstrip()[:-1].rstrip()  # a valid object line ends with "}"
     return b'%s, "mean": "%s", "sd": "%s"}\n' % (body, mean.encode(), sd.encode())
+
+
+def flag_of(raw: bytes, decision: Decision | None) -> bytes | None:
+    """The output line for a decision on the event ``raw``: None unless it flagged."""
+    if decision is None or not decision.flagged or decision.baseline is None:
+        return None
+    return flagged_line(raw, decision.baseline.mean_text(), decision.baseline.sd_text())
 
 
 def rejection_record(source: str, line: int, reason: str, raw: bytes) -> bytes:
