@@ -14,11 +14,10 @@ class Graph:
     [0, 1, 2]
     """
 
-    __slots__ = ("adj", "version")
+    __slots__ = ("adj",)
 
     def __init__(self) -> None:
         self.adj: list[set[int]] = []
-        self.version = 0
 
     def grow(self, users: int) -> None:
         """Make room for user numbers below ``users``."""
@@ -31,7 +30,6 @@ class Graph:
             return False
         self.adj[a].add(b)
         self.adj[b].add(a)
-        self.version += 1
         return True
 
     def unfriend(self, a: int, b: int) -> bool:
@@ -40,7 +38,6 @@ class Graph:
             return False
         self.adj[a].discard(b)
         self.adj[b].discard(a)
-        self.version += 1
         return True
 
     def ball(self, user: int, radius: int) -> set[int]:
