@@ -159,3 +159,14 @@ def test_summary_line(tmp_path: Path) -> None:
     text = str(summary)
     assert text.startswith("6 events read, 1 purchases checked, 1 flagged, 1 rejected in ")
     assert text.endswith("s (D=1 T=4 k=2.5)")
+
+
+def test_params_line_may_hold_k_and_the_option_wins(tmp_path: Path) -> None:
+    # k=2: 50.01 > 20 + 2*10 either way; 40.5 only flags with k=2
+    stream = [BUY.format(s=2, u=1, a="40.5")]
+    summary, output, _ = run(tmp_path, ['{"D":"1", "T":"4", "k":"2"}', *BASE], stream)
+    assert summary.params.k == 2 and output.endswith('"mean": "20.00", "sd": "10.00"}\n')
+    summary, output, _ = run(tmp_path, ['{"D":"1", "T":"4", "k":"2"}', *BASE], stream, k="3")
+    assert summary.params.k == 3 and output == ""
+    with pytest.raises(ParamsError, match=r"batch.json:1: k must be"):
+        run(tmp_path, ['{"D":"1", "T":"4", "k":"-1"}', *BASE], stream)

@@ -108,6 +108,9 @@ def read_params(
 ) -> tuple[Params, bool, list[str]]:
     """Parameters from the batch log's first line, overridden by explicit values.
 
+    The line holds D and T, and may hold k (3 when absent), e.g.
+    ``{"D":"3", "T":"50", "k":"2.5"}``.
+
     Returns the params, whether the first line was the parameters line (so it
     is not an event), and warnings about keys that were ignored.
     """
@@ -125,7 +128,13 @@ def read_params(
         if D is None or T is None:
             found = "an empty file" if first is None else "no parameters line"
             raise ParamsError(f"{where}: {found}; the first line must be like {PARAMS_EXAMPLE}")
-    multiplier = parse_multiplier(3 if k is None else k)  # k only ever comes from the caller
+    if k is not None:
+        multiplier = parse_multiplier(k)  # the caller's k: its error names no file line
+    else:
+        try:
+            multiplier = parse_multiplier(values.get("k", 3))
+        except ParamsError as error:
+            raise ParamsError(f"{where}: {error}") from None
     chosen: dict[str, int] = {}
     for name, override, minimum in (("D", D, 1), ("T", T, 2)):
         if override is not None:
@@ -138,7 +147,7 @@ def read_params(
             except ParamsError as error:
                 raise ParamsError(f"{where}: {error}") from None
     params = Params(chosen["D"], chosen["T"], multiplier)
-    unknown = sorted(set(values) - {"D", "T"})
+    unknown = sorted(set(values) - {"D", "T", "k"})
     warnings = [f"{where}: ignored unknown parameter {name!r}" for name in unknown]
     return params, is_params_line, warnings
 
