@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netflag.cli.app import DegreeOption, MultiplierOption, TrackedOption, app, fail
+from netflag.cli.app import (
+    DegreeOption,
+    MultiplierOption,
+    StrictOption,
+    TrackedOption,
+    app,
+    fail,
+)
 from netflag.errors import InputError, NetflagError
 
 if TYPE_CHECKING:
@@ -25,9 +32,6 @@ BatchArg = Annotated[
 ]
 StreamArg = Annotated[
     Path, typer.Argument(metavar="STREAM", help="Stream log: the events to check, in order.")
-]
-StrictOption = Annotated[
-    bool, typer.Option("--strict", help="Stop with exit code 1 at the first bad line.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 

@@ -54,6 +54,9 @@ MultiplierOption = Annotated[
     str | None,
     typer.Option("--k", "-k", help="Threshold multiplier, an exact decimal (default 3)."),
 ]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Stop with exit code 1 at the first bad line.")
+]
 
 # Progress bars only pay off for work that takes more than a blink.
 PROGRESS_MIN = {"bytes": 4 * 1024 * 1024, "lines": 50_000}

@@ -11,6 +11,7 @@ import typer
 from netflag.cli.app import (
     DegreeOption,
     MultiplierOption,
+    StrictOption,
     TrackedOption,
     app,
     fail,
@@ -45,9 +46,7 @@ def replay(
         Path | None,
         typer.Option(help="Also write each rejected line, with file, line and reason, here."),
     ] = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Stop with exit code 1 at the first bad line.")
-    ] = False,
+    strict: StrictOption = False,
     progress: Annotated[
         bool, typer.Option(help="Show a progress bar on stderr for long inputs.")
     ] = True,
