@@ -231,22 +231,23 @@ class Engine:
         meets ``near``. Radius 0 and 1 are tested directly; radius-2 balls of
         buyers are cached, since the newest buyers recur from check to check.
         """
-        adj = self._graph.adj
+        if far == 0:  # membership in near is the whole test: scan in C
+            return self._history.last_in(near - {user}, T)
+        adj, ball = self._graph.adj, self._ball
         out: list[int] = []
-        for _, owner, units in self._history.newest_first():
-            if owner == user:
-                continue
-            if owner not in near:
-                if far == 0:
-                    continue
-                if far == 1:
-                    if adj[owner].isdisjoint(near):
-                        continue
-                elif near.isdisjoint(self._ball(owner, 2)[0]):
-                    continue
-            out.append(units)
-            if len(out) == T:
-                break
+        # One loop per radius, so the hot loop tests nothing it need not.
+        if far == 1:
+            for _, owner, units in self._history.newest_first():
+                if owner != user and (owner in near or not adj[owner].isdisjoint(near)):
+                    out.append(units)
+                    if len(out) == T:
+                        break
+        else:
+            for _, owner, units in self._history.newest_first():
+                if owner != user and (owner in near or not near.isdisjoint(ball(owner, 2)[0])):
+                    out.append(units)
+                    if len(out) == T:
+                        break
         return out
 
     def _ball(self, user: int, radius: int) -> tuple[set[int], set[int]]:
