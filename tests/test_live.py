@@ -87,12 +87,15 @@ def test_live_gives_replays_bytes(logs) -> None:
 def test_resuming_in_steps_from_checkpoints_gives_replays_bytes(logs, tmp_path: Path) -> None:
     rng = random.Random(3)
     out, dead, state = tmp_path / "flags.json", tmp_path / "rejects.json", tmp_path / "state"
+    actions = tmp_path / "actions.jsonl"
     while True:
         summary = Live(
             logs["batch"],
             FileSource(str(logs["stream"])),
             [FileSink(str(out))],
             rejects=FileSink(str(dead)),
+            actions=FileSink(str(actions)),
+            max_recommendations=3,
             state=state,
             checkpoint_every=rng.randint(1, 300),
         ).run(max_events=rng.randint(0, 900), idle_timeout=0.05)
@@ -100,6 +103,14 @@ def test_resuming_in_steps_from_checkpoints_gives_replays_bytes(logs, tmp_path: 
             break
     assert out.read_bytes() == logs["flags"]
     assert dead.read_bytes() == logs["rejects"]
+    expected = tmp_path / "expected_actions.jsonl"
+    replayed = tmp_path / "replayed.json"
+    options = ["--actions", expected, "--max-recommendations", "3", "-q"]
+    subprocess.run(
+        [*NETFLAG, "replay", logs["batch"], logs["stream"], replayed, *options], check=True
+    )
+    assert actions.read_bytes() == expected.read_bytes()
+    assert actions.read_bytes().count(b"\n") == logs["flags"].count(b"\n")
 
 
 @settings(max_examples=25)

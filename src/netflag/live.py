@@ -23,7 +23,7 @@ from types import FrameType
 from typing import Any
 
 from netflag.checkpoint import Checkpoint, StateDir
-from netflag.engine import Engine, Params, Strategy
+from netflag.engine import Engine, Params, Purchase, Strategy
 from netflag.errors import CheckpointError
 from netflag.io.events import LineError, parse_event
 from netflag.io.output import flag_of, rejection_record
@@ -74,6 +74,8 @@ class Live:
         sinks: Sequence[Sink],
         *,
         rejects: Sink | None = None,
+        actions: Sink | None = None,
+        max_recommendations: int = 10,
         state: Path | None = None,
         D: object = None,
         T: object = None,
@@ -96,6 +98,10 @@ class Live:
         self._outputs = [(sink.url, sink) for sink in self.sinks]
         if rejects is not None:
             self._outputs.append((f"rejects {rejects.url}", rejects))
+        # Actions ride on the sink machinery: numbered like the flags, checkpointed, exactly once.
+        self.actions, self.max_recommendations = actions, max_recommendations
+        if actions is not None:
+            self._outputs.append((f"actions {actions.url}", actions))
         self._run = ""
         self._batch_loaded = False
         self._position: dict[str, Any] | None = None
@@ -232,6 +238,11 @@ class Live:
                     number = self._counts["flagged"] = self._counts["flagged"] + 1
                     for sink in self.sinks:
                         sink.write(number, line)
+                    if self.actions is not None and isinstance(event, Purchase):
+                        from netflag.analysis.actions import action_line
+
+                        record = action_line(engine, event, decision, raw, self.max_recommendations)
+                        self.actions.write(number, record)
         self._position = position
 
     def _reject(self, where: str, reason: str, record: Callable[[], bytes]) -> None:

@@ -72,6 +72,15 @@ def live(
         str | None,
         typer.Option(metavar="URL", help="Dead-letter sink for bad lines, with where and why."),
     ] = None,
+    actions: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL", help="Sink for each flag's feed audience and friend recommendations."
+        ),
+    ] = None,
+    max_recommendations: Annotated[
+        int, typer.Option(min=0, help="At most this many friend recommendations per flag.")
+    ] = 10,
     checkpoint_every: Annotated[
         int, typer.Option(min=1, metavar="N", help="Checkpoint after N lines.")
     ] = 10_000,
@@ -115,6 +124,8 @@ def live(
             open_source(source),
             [open_sink(url) for url in sink or ["-"]],
             rejects=open_sink(rejects) if rejects else None,
+            actions=open_sink(actions) if actions else None,
+            max_recommendations=max_recommendations,
             state=state,
             D=D,
             T=T,
