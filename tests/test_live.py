@@ -338,3 +338,17 @@ def test_sigterm_stops_after_a_final_checkpoint(logs, tmp_path: Path) -> None:
     assert os.path.getsize(tmp_path / "flags.json") > 0
     finish(args)
     assert (tmp_path / "flags.json").read_bytes() == logs["flags"]
+
+
+def test_strict_stops_at_the_first_bad_line_with_exit_1(tmp_path: Path) -> None:
+    official = Path(__file__).parent.parent / "insight_testsuite" / "tests" / "test_1" / "log_input"
+    stream = tmp_path / "stream.json"
+    stream.write_bytes((official / "stream_log.json").read_bytes().rstrip(b"\n") + b"\nnot json\n")
+    out = tmp_path / "flags.json"
+    args = ["live", str(official / "batch_log.json"), f"file:{stream}", "--sink", f"file:{out}"]
+    result = CliRunner().invoke(app, [*args, "--strict", "--idle-timeout", "0.2", "-q"])
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {stream}:2: not valid JSON: Expecting value (column 1)\n"
+    lenient = CliRunner().invoke(app, [*args, "--idle-timeout", "0.2", "-q"])
+    assert lenient.exit_code == 0
+    assert out.read_text().endswith('"mean": "29.10", "sd": "21.46"}\n')

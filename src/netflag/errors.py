@@ -38,8 +38,11 @@ class RejectedLine(InputError):
 
     exit_code = 1
 
-    def __init__(self, source: str, line: int, reason: str) -> None:
-        super().__init__(f"{source}:{line}: {reason}")
+    def __init__(self, source: str, line: int | None, reason: str) -> None:
+        """``line`` None: ``source`` already says where (a live source's position)."""
+        super().__init__(
+            f"{source}:{line}: {reason}" if line is not None else f"{source}: {reason}"
+        )
         self.source = source
         self.line = line
         self.reason = reason

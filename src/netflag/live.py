@@ -24,7 +24,7 @@ from typing import Any
 
 from netflag.checkpoint import Checkpoint, StateDir
 from netflag.engine import Engine, Params, Purchase, Strategy
-from netflag.errors import CheckpointError
+from netflag.errors import CheckpointError, RejectedLine
 from netflag.io.events import LineError, parse_event
 from netflag.io.output import flag_of, rejection_record
 from netflag.io.reader import numbered_lines
@@ -76,6 +76,7 @@ class Live:
         rejects: Sink | None = None,
         actions: Sink | None = None,
         max_recommendations: int = 10,
+        strict: bool = False,
         state: Path | None = None,
         D: object = None,
         T: object = None,
@@ -100,6 +101,7 @@ class Live:
             self._outputs.append((f"rejects {rejects.url}", rejects))
         # Actions ride on the sink machinery: numbered like the flags, checkpointed, exactly once.
         self.actions, self.max_recommendations = actions, max_recommendations
+        self.strict = strict
         if actions is not None:
             self._outputs.append((f"actions {actions.url}", actions))
         self._run = ""
@@ -246,6 +248,8 @@ class Live:
         self._position = position
 
     def _reject(self, where: str, reason: str, record: Callable[[], bytes]) -> None:
+        if self.strict:  # stop before the last checkpoint moves: a restart stops here again
+            raise RejectedLine(where, None, reason)
         number = self._counts["rejected"] = self._counts["rejected"] + 1
         log.warning("%s: %s", where, reason)
         if self.rejects is not None:

@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from netflag.cli.app import DegreeOption, MultiplierOption, TrackedOption, app, fail
+from netflag.cli.app import (
+    DegreeOption,
+    MultiplierOption,
+    StrictOption,
+    TrackedOption,
+    app,
+    fail,
+)
 from netflag.errors import NetflagError
 
 URL_FORMS = "file:PATH, - or redis://HOST:PORT/STREAM"
@@ -81,6 +88,7 @@ def live(
     max_recommendations: Annotated[
         int, typer.Option(min=0, help="At most this many friend recommendations per flag.")
     ] = 10,
+    strict: StrictOption = False,
     checkpoint_every: Annotated[
         int, typer.Option(min=1, metavar="N", help="Checkpoint after N lines.")
     ] = 10_000,
@@ -126,6 +134,7 @@ def live(
             rejects=open_sink(rejects) if rejects else None,
             actions=open_sink(actions) if actions else None,
             max_recommendations=max_recommendations,
+            strict=strict,
             state=state,
             D=D,
             T=T,
