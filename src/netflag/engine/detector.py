@@ -218,8 +218,8 @@ class Engine:
             rim = set().union(*neighbours)
             rim -= grown
             grown = grown | rim
-        else:
-            grown = set(grown)  # never hand out the (cached) ball itself
+        else:  # more == 0: the ball is the network, already paid for; never give it up
+            return set(grown)  # a copy: never hand out the (cached) ball itself
         if limit is not None and len(grown) ** 2 > limit:
             return None
         return grown
@@ -231,7 +231,7 @@ class Engine:
         meets ``near``. Radius 0 and 1 are tested directly; radius-2 balls of
         buyers are cached, since the newest buyers recur from check to check.
         """
-        if far == 0:  # membership in near is the whole test: scan in C
+        if far == 0:  # D=1, walk forced: membership in near is the whole test, so scan in C
             return self._history.last_in(near - {user}, T)
         adj, ball = self._graph.adj, self._ball
         out: list[int] = []
