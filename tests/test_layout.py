@@ -18,7 +18,7 @@ PACKAGE = ROOT / "src" / "netflag"
 # What each layer may import (netflag modules and third-party packages).
 ALLOWED = {
     "engine": {"netflag.engine", "netflag.errors", "sortedcontainers"},
-    "io": {"netflag.engine", "netflag.errors", "netflag.io", "orjson", "polars", "redis"},
+    "io": {"netflag.engine", "netflag.errors", "netflag.io", "numpy", "orjson", "polars", "redis"},
 }
 
 
@@ -64,6 +64,9 @@ def test_run_sh_installs_exactly_the_project_dependencies() -> None:
     listed = re.search(r'^DEPENDENCIES="([^"]*)"', (ROOT / "run.sh").read_text(), re.M)
     assert listed is not None
     assert listed.group(1).split() == project["dependencies"]
+    tools = re.search(r'^BUILD_TOOLS="([^"]*)"', (ROOT / "run.sh").read_text(), re.M)
+    build = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    assert tools is not None and tools.group(1).split() == build
 
 
 def test_every_command_and_option_is_documented_with_help() -> None:

@@ -1,44 +1,63 @@
 """netflag: flag purchases far above what the buyer's social network usually spends.
 
 The engine (:mod:`netflag.engine`) decides; :mod:`netflag.io` reads and writes
-logs; :func:`replay` runs a batch log and a stream log through both.
+logs; :func:`replay` runs a batch log and a stream log through both. Names are
+imported on first use, so ``netflag --help`` does not pay for the engine.
 """
 
-from netflag.engine import (
-    Amount,
-    Baseline,
-    Befriend,
-    Decision,
-    Engine,
-    EngineState,
-    Event,
-    Params,
-    Purchase,
-    Unfriend,
-)
-from netflag.errors import CheckpointError, InputError, NetflagError, ParamsError, RejectedLine
-from netflag.replay import Rejection, ReplaySummary, replay
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+_HOMES = {
+    **dict.fromkeys(
+        ["Amount", "Baseline", "Befriend", "Decision", "Engine", "EngineState", "Event",
+         "Params", "Purchase", "Unfriend"],
+        "netflag.engine",
+    ),
+    **dict.fromkeys(
+        ["CheckpointError", "InputError", "NetflagError", "ParamsError", "RejectedLine"],
+        "netflag.errors",
+    ),
+    **dict.fromkeys(["Rejection", "ReplaySummary", "replay"], "netflag.replay"),
+}  # fmt: skip
+
 __all__ = [
-    "Amount",
-    "Baseline",
-    "Befriend",
-    "CheckpointError",
-    "Decision",
-    "Engine",
-    "EngineState",
-    "Event",
-    "InputError",
-    "NetflagError",
-    "Params",
-    "ParamsError",
-    "Purchase",
-    "RejectedLine",
-    "Rejection",
-    "ReplaySummary",
-    "Unfriend",
-    "__version__",
-    "replay",
-]
+    "Amount", "Baseline", "Befriend", "CheckpointError", "Decision", "Engine", "EngineState",
+    "Event", "InputError", "NetflagError", "Params", "ParamsError", "Purchase", "RejectedLine",
+    "Rejection", "ReplaySummary", "Unfriend", "__version__", "replay",
+]  # fmt: skip
+
+if TYPE_CHECKING:
+    from netflag.engine import (
+        Amount,
+        Baseline,
+        Befriend,
+        Decision,
+        Engine,
+        EngineState,
+        Event,
+        Params,
+        Purchase,
+        Unfriend,
+    )
+    from netflag.errors import (
+        CheckpointError,
+        InputError,
+        NetflagError,
+        ParamsError,
+        RejectedLine,
+    )
+    from netflag.replay import Rejection, ReplaySummary, replay
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'netflag' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value

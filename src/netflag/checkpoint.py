@@ -88,12 +88,11 @@ class StateDir:
         """The last checkpoint, None when the directory has none yet."""
         path = self.path / CHECKPOINT
         try:
-            data = path.read_bytes()
+            loaded = snapshots.load_file(path, version=self.version)
         except FileNotFoundError:
             return None
         except OSError as error:
             raise InputError(f"cannot read {path}: {describe_os_error(error)}") from None
-        loaded = snapshots.load(data, version=self.version, where=str(path))
         extra = loaded.extra
         try:
             return Checkpoint(
@@ -110,12 +109,14 @@ class StateDir:
 
     def save(self, checkpoint: Checkpoint) -> None:
         """Replace the checkpoint atomically and durably."""
-        data = snapshots.dump(checkpoint.state, version=self.version, extra=checkpoint.extra())
+        parts = snapshots.dump_parts(
+            checkpoint.state, version=self.version, extra=checkpoint.extra()
+        )
         path = self.path / CHECKPOINT
         temp = self.path / f".{CHECKPOINT}.tmp"
         try:
             with temp.open("wb") as handle:
-                handle.write(data)
+                handle.writelines(parts)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp, path)

@@ -12,11 +12,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from netflag.engine import Decision, Engine, Event, Params, Purchase, Strategy
+from netflag.engine import Decision, Engine, Event, Kernel, Params, Purchase, Strategy
 from netflag.engine.params import parse_count, parse_multiplier
 from netflag.errors import InputError, ParamsError, RejectedLine
 from netflag.io.events import LineError, load_object, parse_event
@@ -160,41 +159,49 @@ def load_batch(
     T: object = None,
     k: object = None,
     strategy: Strategy = "auto",
+    kernel: Kernel | None = None,
     bulk: bool | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> tuple[Engine, int, list[str]]:
     """Read the batch log into a new engine; returns it, the events applied, and warnings.
 
-    ``bulk`` picks the columnar loader (:mod:`netflag.io.bulk`); by default it
-    is used for files of ``BULK_MIN_BYTES`` or more, where it pays for
-    importing polars. Both give the same engine state and the same rejects.
+    Three loaders, one result (the same engine state and the same rejects):
+    with the compiled core, its canonical-line fast path
+    (:func:`netflag.io.batchfeed.feed_file`); otherwise the columnar loader
+    (:mod:`netflag.io.bulk`, polars) for files of ``BULK_MIN_BYTES`` or more,
+    and one line at a time below. ``bulk=True`` forces the columnar loader,
+    ``bulk=False`` the per-line one. ``strategy`` and ``kernel`` choose how the
+    engine searches (same results).
     """
-    lines = numbered_lines(batch, on_progress)
-    first = next(lines, None)
+    first = next(numbered_lines(batch), None)
     params, skip_first, warnings = read_params(str(batch), first, D, T, k)
+    params_line = first[0] if first is not None and skip_first else None
+    source = str(batch)
+
+    def reject(line: int, reason: str, raw: bytes) -> None:
+        rejects(Rejection(source, line, reason, raw))
+
+    engine = Engine(params, strategy=strategy, kernel=kernel)
+    if bulk is None and engine.kernel == "compiled":
+        from netflag.io.batchfeed import feed_file
+
+        return engine, feed_file(engine, batch, params_line, reject, on_progress), warnings
     if bulk is None:
         bulk = batch.stat().st_size >= BULK_MIN_BYTES
     if bulk:
         from netflag.io.bulk import load_state
 
-        source = str(batch)
-        params_line = first[0] if first is not None and skip_first else None
-        loaded = load_state(
-            batch,
-            params,
-            params_line,
-            lambda line, reason, raw: rejects(Rejection(source, line, reason, raw)),
-        )
+        loaded = load_state(batch, params, params_line, reject)
         if loaded is not None:
             if on_progress is not None:
                 on_progress(batch.stat().st_size)
             state, applied = loaded
-            return Engine.from_state(state, strategy=strategy), applied, warnings
-    if first is not None and not skip_first:
-        lines = chain([first], lines)
-    engine = Engine(params, strategy=strategy)
+            return Engine.from_state(state, strategy=strategy, kernel=kernel), applied, warnings
+    lines = numbered_lines(batch, on_progress)
+    if params_line is not None:
+        next(lines, None)
     applied = 0
-    for _, _, event in rejects.events(str(batch), lines):
+    for _, _, event in rejects.events(source, lines):
         engine.apply(event, check=False)
         applied += 1
     return engine, applied, warnings
@@ -222,6 +229,7 @@ def replay(
     rejects: Path | None = None,
     strict: bool = False,
     strategy: Strategy = "auto",
+    kernel: Kernel | None = None,
     bulk: bool | None = None,
     on_reject: Callable[[Rejection], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
@@ -242,7 +250,15 @@ def replay(
         dead = stack.enter_context(AtomicFile(rejects)) if rejects else None
         policy = Rejects(strict=strict, sink=dead, report=on_reject)
         engine, applied, warnings = load_batch(
-            batch, policy, D=D, T=T, k=k, strategy=strategy, bulk=bulk, on_progress=on_progress
+            batch,
+            policy,
+            D=D,
+            T=T,
+            k=k,
+            strategy=strategy,
+            kernel=kernel,
+            bulk=bulk,
+            on_progress=on_progress,
         )
         summary = ReplaySummary(engine.params, events=applied, warnings=warnings)
         for _, raw, event in policy.events(str(stream), numbered_lines(stream, on_progress)):

@@ -1,4 +1,4 @@
-"""The columnar batch loader gives exactly the per-line loader's state and rejects."""
+"""The batch loaders (compiled fast path, columnar, per line) give the same state and rejects."""
 
 from __future__ import annotations
 
@@ -40,10 +40,28 @@ ODD_LINES = [
     '{"event_type":"Purchase", "timestamp":"2017-06-13 11:33:01", "id": "1", "amount": "1"}',
     '\t{ "event_type" : "befriend" , "timestamp" : "2017-06-13 11:33:09" , '
     '"id1" : "8" , "id2" : "1" }',
+    # Near the canonical shape: each must leave the fast paths or mean the same there.
+    P + '"id": "é", "amount": "2"}',
+    P + '"id": "a\x7fb", "amount": "2"}',
+    P + '"id": "a\\"b", "amount": "2"}',
+    P + '"id": "1", "amount": "5."}',
+    P + '"id": "1", "amount": ".5"}',
+    P + '"id": "1", "amount": "007.50"}',
+    P + '"id": "1", "amount": "0.000"}',
+    P + '"id": "1", "amount": "999999999999.999"}',
+    P + '"id": "1", "amount": "2"} ',
+    P + '"id": "1", "amount": "2"}}',
+    P + '"id": "1",  "amount": "2"}',
+    '{"event_type":"purchase", "timestamp":"2016-02-29 00:00:00", "id": "1", "amount": "1"}',
+    '{"event_type":"purchase", "timestamp":"2100-02-29 00:00:00", "id": "1", "amount": "1"}',
+    '{"event_type":"purchase", "timestamp":"9999-12-31 23:59:59", "id": "1", "amount": "1"}',
+    '{"event_type":"purchase", "timestamp":"2017-6-13 11:33:01", "id": "1", "amount": "1"}',
+    '{"event_type":"befriend", "timestamp":"2017-06-13 11:33:01", "id1": "1", "id2": "2", }',
+    '{"event_type":"unfriend", "timestamp":"2017-06-13 11:33:01", "id1": "x", "id2": "y"}',
 ]
 
 
-def load(text: bytes, bulk: bool) -> tuple[EngineState, int, list[tuple[int, str]]]:
+def load(text: bytes, bulk: bool | None) -> tuple[EngineState, int, list[tuple[int, str]]]:
     seen: list[Rejection] = []
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "batch.json"
@@ -68,7 +86,31 @@ def test_bulk_equals_per_line(
     text = ("\r\n" if crlf else "\n").join(lines).encode()
     if bom:
         text = b"\xef\xbb\xbf" + text
-    assert load(text, bulk=True) == load(text, bulk=False)
+    per_line = load(text, bulk=False)
+    assert load(text, bulk=True) == per_line
+    assert load(text, bulk=None) == per_line  # the compiled core's fast path
+
+
+@given(
+    stamp=st.tuples(
+        *(
+            st.integers(lo, hi)
+            for lo, hi in [(0, 9999), (0, 13), (0, 32), (0, 25), (0, 61), (0, 61)]
+        )
+    ),  # fmt: skip
+    amount=st.from_regex(r"[0-9]{1,13}(\.[0-9]{0,4})?", fullmatch=True),
+)
+def test_fast_path_reads_timestamps_and_amounts_as_the_parser_does(
+    stamp: tuple[int, ...], amount: str
+) -> None:
+    y, mo, d, h, mi, s = stamp
+    when = f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}"
+    text = (
+        '{"D":"1", "T":"2"}\n'
+        '{"event_type":"purchase", "timestamp":"2017-06-13 11:33:01", "id": "a", "amount": "1"}\n'
+        f'{{"event_type":"purchase", "timestamp":"{when}", "id": "b", "amount": "{amount}"}}\n'
+    ).encode()
+    assert load(text, bulk=None) == load(text, bulk=False)
 
 
 def test_fine_amounts_fall_back_to_the_per_line_path() -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import orjson
 
@@ -36,13 +36,19 @@ class Recommendation:
     mutual_friends: tuple[str, ...]
 
 
-def feed_audience(adj: list[set[int]], user: int, name: Callable[[int], str]) -> list[str]:
+class FriendSets(Protocol):
+    """Friend sets by user number: a list of sets, or :attr:`Engine.friends`."""
+
+    def __getitem__(self, user: int, /) -> set[int]: ...
+
+
+def feed_audience(adj: FriendSets, user: int, name: Callable[[int], str]) -> list[str]:
     """The buyer's friends, in id order: whose feeds highlight the purchase."""
     return sorted((name(f) for f in adj[user]), key=id_order)
 
 
 def recommendations(
-    adj: list[set[int]], user: int, name: Callable[[int], str], limit: int
+    adj: FriendSets, user: int, name: Callable[[int], str], limit: int
 ) -> list[Recommendation]:
     """Users at distance exactly 2 with their mutual friends, best ``limit`` first.
 
@@ -81,7 +87,7 @@ def action_line(
     user = engine.user_number(event.user)
     if user is None:
         raise ValueError(f"the engine never saw user {event.user!r}")
-    adj, name = engine.graph.adj, engine.user_name
+    adj, name = engine.friends, engine.user_name
     feed = orjson.dumps(feed_audience(adj, user, name))
     recs = orjson.dumps(
         [

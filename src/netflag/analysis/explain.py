@@ -108,8 +108,8 @@ def explain(
     """
     D, T, k = engine.params.D, engine.params.T, engine.params.k
     number = engine.user_number(user)
-    layers = [] if number is None else engine.graph.rings(number, D)[1]
-    recent = engine.history.newest_of(chain.from_iterable(layers), T)
+    layers = [] if number is None else engine.rings(number, D)
+    recent = engine.newest_of(chain.from_iterable(layers), T)
     scale = max(engine.scale, amount.scale)
     factor = 10 ** (scale - engine.scale)
     stats = Baseline.of([units * factor for _, _, units in recent], scale)

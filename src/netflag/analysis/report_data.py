@@ -64,7 +64,6 @@ def collect(logs: Logs) -> ReportData:
     """Replay ``logs`` (as ``netflag replay`` does) and keep what the tables need."""
     engine = logs.engine()
     data = ReportData(engine.params)
-    D = engine.params.D
     for step in logs.steps():
         event = step.event
         if isinstance(event, Purchase):
@@ -79,7 +78,7 @@ def collect(logs: Logs) -> ReportData:
             continue
         user = engine.user_number(event.user)
         assert user is not None  # noqa: S101 - apply() just interned the buyer
-        size = len(engine.graph.ball(user, D)) - 1
+        size = engine.network_size(user)
         data.checked[event.timestamp] += 1
         data.networks.setdefault(size, [0, 0])[0] += 1
         if decision.flagged and decision.baseline is not None:

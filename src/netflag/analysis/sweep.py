@@ -179,13 +179,13 @@ class _Sweeper:
         """Apply a stream purchase, keeping the global index equal to the users' lists."""
         engine = self.engine
         user = engine.user_number(event.user)
-        before = set() if user is None else {entry[0] for entry in engine.history.tails[user]}
+        before = set() if user is None else {entry[0] for entry in engine.tail(user)}
         engine.apply(event, check=False)
         if self.index is None:
             return
         user = engine.user_number(event.user)
         assert user is not None  # noqa: S101 - apply() interned the buyer
-        after = {entry[0] for entry in engine.history.tails[user]}
+        after = {entry[0] for entry in engine.tail(user)}
         for key in after - before:
             self.index.add(key)
             self.owner[key] = user
@@ -221,7 +221,7 @@ class _Sweeper:
     def _newest(self, user: int) -> dict[int, list[int]]:
         """For each wanted D: units of the network's newest max(T) purchases, newest first."""
         T_max = self.T_max
-        layers = self.engine.graph.rings(user, self.D_max)[1]
+        layers = self.engine.rings(user, self.D_max)
         budget = self.walk_above
         if budget is None:
             budget = max(64, self.engine.users // 8)  # beyond this many members, walk
@@ -235,7 +235,7 @@ class _Sweeper:
                 if size > budget:
                     walk = [d for d in self.by_depth if d >= depth]
                     break
-                newest = self.engine.history.newest_of(layers[depth - 1], T_max)
+                newest = self.engine.newest_of(layers[depth - 1], T_max)
                 merged = nlargest(T_max, chain(merged, ((k, u) for k, _, u in newest)))
             if depth in self.by_depth:
                 out[depth] = [units for _, units in merged]
@@ -245,9 +245,9 @@ class _Sweeper:
 
     def _walk(self, layers: list[set[int]], depths: list[int]) -> dict[int, list[int]]:
         """Newest-first walk over every kept purchase until the smallest network has max(T)."""
-        tails, T_max = self.engine.history.tails, self.T_max
+        engine, T_max = self.engine, self.T_max
         if self.index is None:
-            self.owner = {e[0]: user for user, tail in enumerate(tails) for e in tail}
+            self.owner = {key: owner for key, owner, _ in engine.state().purchases}
             self.index = SortedList(self.owner)
         out: dict[int, list[int]] = {d: [] for d in depths}
         taken: dict[int, int] = {}  # buyer -> purchases taken so far (newest first)
@@ -259,7 +259,7 @@ class _Sweeper:
                 continue
             i = taken.get(buyer, 0)
             taken[buyer] = i + 1
-            units = tails[buyer][-1 - i][-1]
+            units = engine.tail(buyer)[-1 - i][-1]
             for d in depths:
                 if distance <= d and len(out[d]) < T_max:
                     out[d].append(units)

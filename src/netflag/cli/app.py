@@ -82,12 +82,10 @@ def progress_bar(
     ("bytes" or "lines"; None when there is no bar) and ``say(line)`` prints a
     line above it.
     """
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    if not (enabled and console.is_terminal and total >= PROGRESS_MIN[unit]):
-        yield None, _say_plain
+    if not (enabled and sys.stderr.isatty() and total >= PROGRESS_MIN[unit]):
+        yield None, _say_plain  # no bar: no need to import rich either
         return
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -100,6 +98,7 @@ def progress_bar(
     amount = (
         (DownloadColumn(), TransferSpeedColumn()) if unit == "bytes" else (MofNCompleteColumn(),)
     )
+    console = Console(stderr=True)
     with Progress(
         BarColumn(), *amount, TimeRemainingColumn(), console=console, transient=True
     ) as bar:

@@ -2,6 +2,7 @@
 
 from netflag.engine.detector import Decision, Engine, Strategy
 from netflag.engine.events import Befriend, Event, Purchase, Unfriend
+from netflag.engine.kernels import Kernel, default_kernel
 from netflag.engine.money import Amount, AmountError, Baseline
 from netflag.engine.params import Params
 from netflag.engine.state import EngineState
@@ -15,8 +16,10 @@ __all__ = [
     "Engine",
     "EngineState",
     "Event",
+    "Kernel",
     "Params",
     "Purchase",
     "Strategy",
     "Unfriend",
+    "default_kernel",
 ]

@@ -15,11 +15,11 @@ tests compare the two paths' :class:`EngineState` on random logs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from netflag.engine import Befriend, EngineState, Params, Purchase
-from netflag.engine.history import SEQ_BITS
 from netflag.io.events import LineError, parse_event, parse_timestamp
 from netflag.io.reader import BOM
 
@@ -123,13 +123,22 @@ def load_state(
     count = events.height
     users, pairs, purchases, scale = _final(events, params.T)
     del events  # the Python objects below are the big part: free the columns first
+    import numpy as np
+
+    def column(frame: pl.DataFrame, name: str, dtype: type) -> Sequence[int]:
+        return cast("Sequence[int]", np.ascontiguousarray(frame[name].to_numpy(), dtype=dtype))
+
     state = EngineState(
-        params=params,
-        users=tuple(users.to_list()),
-        edges=tuple(zip(pairs["lo"].to_list(), pairs["hi"].to_list(), strict=True)),
-        purchases=tuple(purchases.rows()),
-        scale=scale,
-        seq=count,
+        params,
+        users.to_list(),
+        column(pairs, "lo", np.int32),
+        column(pairs, "hi", np.int32),
+        column(purchases, "ts", np.int64),
+        column(purchases, "seq", np.int64),
+        column(purchases, "user", np.int32),
+        column(purchases, "units", np.int64),
+        scale,
+        count,
     )
     return state, count
 
@@ -255,11 +264,6 @@ def _final(events: pl.DataFrame, T: int) -> tuple[pl.Series, pl.DataFrame, pl.Da
         .sort("ts", "seq", descending=True)
         .filter(pl.int_range(pl.len()).over("n") < T)
         .sort("ts", "seq")
-        .select(
-            key=pl.col("ts").cast(pl.Int128) * pl.lit(1 << SEQ_BITS, dtype=pl.Int128)
-            + pl.col("seq"),
-            user="n",
-            units=pl.col("units") * factor,
-        )
+        .select("ts", "seq", user="n", units=pl.col("units") * factor)
     )
     return names, pairs, purchases, scale

@@ -1,0 +1,847 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False, infer_types=True
+# distutils: language = c++
+"""The engine's state as arrays and its check kernels, compiled (see docs/design.md).
+
+``Core`` holds what :class:`netflag.engine.native.NativeEngine` needs and
+nothing else: user numbers (``int32``), friend lists, each user's last T
+purchases and one recency index over all of them, as C++ vectors of plain
+structs. No Python object per user or per purchase. Every result is exact: keys
+are integers, amounts are integer units, and the baseline sums are 128-bit
+integers handed to Python as Python ints (amounts stay below ``2**48`` units,
+``UNITS_LIMIT``; the engine falls back to the pure-Python engine beyond).
+
+A purchase's order is its key ``(ts, seq)``: timestamp, then arrival.
+"""
+
+from libc.math cimport sqrt
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from cython.operator cimport dereference as deref
+from libcpp.algorithm cimport sort
+from libcpp.string cimport string
+from libcpp.unordered_map cimport unordered_map
+from libcpp.utility cimport pair
+from libcpp.vector cimport vector
+from cpython cimport array
+
+import array as _array
+
+cdef extern from * nogil:
+    """
+    #include <algorithm>
+    #include <cstdint>
+    #include <vector>
+    struct nf_entry { int64_t ts; int64_t seq; int64_t units; int32_t owner; };
+    static inline bool nf_less(const nf_entry &a, const nf_entry &b) {
+        return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq);
+    }
+    struct nf_less_t {
+        bool operator()(const nf_entry &a, const nf_entry &b) const { return nf_less(a, b); }
+    };
+    /* A heap item of the members' merge: the key of tails[member][pos]. */
+    struct nf_head { int64_t ts; int64_t seq; int32_t member; int32_t pos; };
+    struct nf_head_less {
+        bool operator()(const nf_head &a, const nf_head &b) const {
+            return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq);
+        }
+    };
+    static void nf_heap_make(std::vector<nf_head> &h) {
+        std::make_heap(h.begin(), h.end(), nf_head_less());
+    }
+    static void nf_heap_pop(std::vector<nf_head> &h) {
+        std::pop_heap(h.begin(), h.end(), nf_head_less());
+    }
+    static void nf_heap_push(std::vector<nf_head> &h) {
+        std::push_heap(h.begin(), h.end(), nf_head_less());
+    }
+    /* Keep the `count` heads with the newest keys in front (no full sort). */
+    static void nf_select(std::vector<nf_head> &h, size_t count) {
+        if (count < h.size()) {
+            std::nth_element(h.begin(), h.begin() + count, h.end(),
+                             [](const nf_head &a, const nf_head &b) {
+                                 return b.ts < a.ts || (b.ts == a.ts && b.seq < a.seq);
+                             });
+            h.resize(count);
+        }
+    }
+    /* Exact sums: 128-bit, split into halves for Python. */
+    typedef unsigned __int128 nf_u128;
+    static inline uint64_t nf_lo(nf_u128 x) { return (uint64_t)x; }
+    static inline uint64_t nf_hi(nf_u128 x) { return (uint64_t)(x >> 64); }
+    static inline nf_u128 nf_square(int64_t x) { return (nf_u128)x * (nf_u128)x; }
+    """
+    struct nf_entry:
+        int64_t ts
+        int64_t seq
+        int64_t units
+        int32_t owner
+    struct nf_head:
+        int64_t ts
+        int64_t seq
+        int32_t member
+        int32_t pos
+    ctypedef unsigned long long nf_u128  # really unsigned __int128: only + and the helpers
+    bint nf_less(const nf_entry &a, const nf_entry &b)
+    void nf_heap_make(vector[nf_head] &h)
+    void nf_heap_pop(vector[nf_head] &h)
+    void nf_heap_push(vector[nf_head] &h)
+    void nf_select(vector[nf_head] &h, size_t count)
+    uint64_t nf_lo(nf_u128 x)
+    uint64_t nf_hi(nf_u128 x)
+    nf_u128 nf_square(int64_t x)
+
+UNITS_LIMIT = 1 << 48
+cdef int64_t _UNITS_LIMIT = UNITS_LIMIT  # amounts below this many units keep T * units**2 inside 128 bits
+STRATEGIES = ("auto", "merge", "scan", "walk")
+PATHS = ("merge", "scan", "walk")
+DEF AUTO = 0
+DEF MERGE = 1
+DEF SCAN = 2
+DEF WALK = 3
+cdef array.array _INT32 = _array.array('i')
+cdef array.array _INT64 = _array.array('q')
+cdef int64_t NO_KEY = -(1 << 62)
+# Out-of-order arrivals wait in a small sorted side array, merged in past this size.
+cdef size_t SIDE_MIN = 4096
+
+
+cdef extern from "<string.h>" nogil:
+    const void *memchr(const void *s, int c, size_t n)
+
+cdef int64_t[19] _POW10
+_POW10[0] = 1
+for _i in range(1, 19):
+    _POW10[_i] = _POW10[_i - 1] * 10
+cdef int[13] _MONTH_DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+cdef int[13] _DAYS_BEFORE = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
+
+
+cdef inline bint _blank(const unsigned char *p, const unsigned char *stop) noexcept:
+    """Only whitespace (as bytes.strip() sees it) before ``stop``."""
+    while p < stop:
+        if p[0] not in (32, 9, 10, 13, 11, 12):
+            return False
+        p += 1
+    return True
+
+
+cdef inline bint _literal(const unsigned char **p, const unsigned char *stop,
+                          const char *text, int size) noexcept:
+    """Consume ``text`` at p[0] if it is there."""
+    if stop - p[0] < size:
+        return False
+    cdef int i
+    for i in range(size):
+        if p[0][i] != <unsigned char>text[i]:
+            return False
+    p[0] += size
+    return True
+
+
+cdef inline int _digits(const unsigned char *p, int count) noexcept:
+    """The value of ``count`` ASCII digits at p, or -1."""
+    cdef int value = 0, i
+    for i in range(count):
+        if p[i] < 48 or p[i] > 57:
+            return -1
+        value = value * 10 + (p[i] - 48)
+    return value
+
+
+cdef inline bint _timestamp(const unsigned char *p, int64_t *out) noexcept:
+    """``YYYY-MM-DD HH:MM:SS`` as a real date and time: seconds since 0001-01-01."""
+    if p[4] != 45 or p[7] != 45 or p[10] != 32 or p[13] != 58 or p[16] != 58:
+        return False
+    cdef int year = _digits(p, 4), month = _digits(p + 5, 2), day = _digits(p + 8, 2)
+    cdef int hour = _digits(p + 11, 2), minute = _digits(p + 14, 2), second = _digits(p + 17, 2)
+    if year < 1 or month < 1 or month > 12 or day < 1 or hour < 0 or hour > 23:
+        return False
+    if minute < 0 or minute > 59 or second < 0 or second > 59:
+        return False
+    cdef bint leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if day > _MONTH_DAYS[month] + (month == 2 and leap):
+        return False
+    cdef int64_t y = year - 1
+    cdef int64_t days = y * 365 + y // 4 - y // 100 + y // 400
+    days += _DAYS_BEFORE[month] + (month > 2 and leap) + day - 1
+    out[0] = days * 86400 + hour * 3600 + minute * 60 + second
+    return True
+
+
+cdef inline bint _identifier(const unsigned char **p, const unsigned char *stop,
+                             string *out) noexcept:
+    """A quoted id: 1+ printable ASCII characters other than a quote or a backslash."""
+    cdef const unsigned char *start = p[0]
+    cdef const unsigned char *q = start
+    while q < stop and q[0] != 34:
+        if q[0] < 32 or q[0] > 126 or q[0] == 92:
+            return False
+        q += 1
+    if q == start or q >= stop:
+        return False
+    out.assign(<const char *>start, q - start)
+    p[0] = q + 1
+    return True
+
+
+cdef inline int _canonical(const unsigned char *p, const unsigned char *stop, int64_t *ts,
+                           string *id1, string *id2, int64_t *units, int *scale) noexcept:
+    """The event of a canonical line: 1 purchase, 2 befriend, 3 unfriend; 0 if not one."""
+    cdef int kind
+    if not _literal(&p, stop, b'{"event_type":"', 15):
+        return 0
+    if _literal(&p, stop, b"purchase", 8):
+        kind = 1
+    elif _literal(&p, stop, b"befriend", 8):
+        kind = 2
+    elif _literal(&p, stop, b"unfriend", 8):
+        kind = 3
+    else:
+        return 0
+    if not _literal(&p, stop, b'", "timestamp":"', 16) or stop - p < 19:
+        return 0
+    if not _timestamp(p, ts):
+        return 0
+    p += 19
+    cdef const unsigned char *start
+    cdef int whole = 0, fraction = 0
+    cdef int64_t value = 0
+    if kind == 1:
+        if not _literal(&p, stop, b'", "id": "', 10) or not _identifier(&p, stop, id1):
+            return 0
+        if not _literal(&p, stop, b', "amount": "', 13):
+            return 0
+        while p < stop and 48 <= p[0] <= 57 and whole <= 12:
+            value = value * 10 + (p[0] - 48)
+            whole += 1
+            p += 1
+        if whole < 1 or whole > 12:
+            return 0
+        scale[0] = 0
+        if p < stop and p[0] == 46:
+            p += 1
+            while p < stop and 48 <= p[0] <= 57 and fraction <= 3:
+                value = value * 10 + (p[0] - 48)
+                fraction += 1
+                p += 1
+            if fraction < 1 or fraction > 3:
+                return 0
+            scale[0] = fraction
+            while scale[0] > 0 and value % 10 == 0:  # trailing zeros say nothing
+                value //= 10
+                scale[0] -= 1
+        units[0] = value
+        if not _literal(&p, stop, b'"}', 2):
+            return 0
+    else:
+        if not _literal(&p, stop, b'", "id1": "', 11) or not _identifier(&p, stop, id1):
+            return 0
+        if not _literal(&p, stop, b', "id2": "', 10) or not _identifier(&p, stop, id2):
+            return 0
+        if not _literal(&p, stop, b"}", 1):
+            return 0
+    return kind if p == stop else 0
+
+
+cdef class Core:
+    """Friend lists, per-user last-T purchases and a recency index, with the check kernels."""
+
+    cdef readonly int D, T
+    cdef unordered_map[string, int32_t] ids  # user id (UTF-8) -> number
+    cdef vector[string] names                # number -> user id
+    cdef vector[vector[int32_t]] adj
+    cdef vector[vector[nf_entry]] tails     # per user: ascending by key, at most T
+    cdef vector[int64_t] floor_ts, floor_seq  # key of tails[v][0] once full, else NO_KEY
+    cdef vector[nf_entry] index             # every kept purchase, ascending (+ dead ones)
+    cdef vector[nf_entry] side              # late arrivals, ascending
+    cdef size_t dead                        # evicted entries still in index or side
+    cdef vector[uint32_t] mark
+    cdef uint32_t stamp
+    cdef vector[int32_t] queue              # BFS order; queue[0] is the buyer
+    cdef vector[size_t] ends                # ends[r]: queue length once radius r is in
+    cdef vector[nf_head] heads
+    cdef readonly int64_t max_units
+    cdef public double budget_factor        # auto: grow the ball while its bound stays below
+
+    def __init__(self, int D, int T):
+        if D < 1 or T < 2:
+            raise ValueError("D must be >= 1 and T >= 2")
+        self.D, self.T = D, T
+        self.stamp = 0
+        self.dead = 0
+        self.max_units = 0
+        self.budget_factor = 2.0
+
+    # -- users and friendships ------------------------------------------------
+
+    @property
+    def users(self):
+        return self.names.size()
+
+    def intern(self, str name):
+        """The number of user ``name``, given the next free one if it is new."""
+        return self._intern(name.encode("utf-8", "surrogatepass"))
+
+    cdef int32_t _intern(self, const string &key) noexcept:
+        cdef int32_t number = self.names.size()
+        cdef pair[unordered_map[string, int32_t].iterator, bint] found
+        found = self.ids.insert(pair[string, int32_t](key, number))
+        if found.second:
+            self.names.push_back(key)
+            self._make_room(number + 1)
+            return number
+        return deref(found.first).second
+
+    def number(self, str name):
+        """The number of user ``name``, None if never seen."""
+        found = self.ids.find(name.encode("utf-8", "surrogatepass"))
+        return None if found == self.ids.end() else deref(found).second
+
+    def name(self, int32_t number):
+        """The user id behind a number."""
+        return self.names.at(number).decode("utf-8", "surrogatepass")
+
+    def all_names(self):
+        """Every user id, by number."""
+        return [name.decode("utf-8", "surrogatepass") for name in self.names]
+
+    cdef void _make_room(self, size_t users) noexcept:
+        """Make room for user numbers below ``users``."""
+        cdef size_t n = self.adj.size()
+        if users > n:
+            self.adj.resize(users)
+            self.tails.resize(users)
+            self.floor_ts.resize(users, NO_KEY)
+            self.floor_seq.resize(users, NO_KEY)
+            self.mark.resize(users, 0)
+
+    cdef bint _linked(self, int32_t a, int32_t b) noexcept:
+        cdef vector[int32_t] *small = &self.adj[a]
+        cdef int32_t other = b
+        if self.adj[b].size() < small.size():
+            small, other = &self.adj[b], a
+        cdef size_t i
+        for i in range(small.size()):
+            if small[0][i] == other:
+                return True
+        return False
+
+    def linked(self, int32_t a, int32_t b):
+        return self._linked(a, b)
+
+    def befriend(self, int32_t a, int32_t b):
+        """Add the edge; False when it already existed."""
+        if self._linked(a, b):
+            return False
+        self.adj[a].push_back(b)
+        self.adj[b].push_back(a)
+        return True
+
+    cdef void _drop(self, int32_t a, int32_t b) noexcept:
+        cdef vector[int32_t] *row = &self.adj[a]
+        cdef size_t i
+        for i in range(row.size()):
+            if row[0][i] == b:
+                row[0][i] = row.back()
+                row.pop_back()
+                return
+
+    def unfriend(self, int32_t a, int32_t b):
+        """Remove the edge; False when it was absent."""
+        if not self._linked(a, b):
+            return False
+        self._drop(a, b)
+        self._drop(b, a)
+        return True
+
+    def friends(self, int32_t user):
+        """The user's friends, sorted."""
+        return sorted(self.adj[user])
+
+    def degree(self, int32_t user):
+        return self.adj[user].size()
+
+    # -- purchases --------------------------------------------------------------
+
+    def add(self, int32_t user, int64_t ts, int64_t seq, int64_t units):
+        """Record a purchase; the user's oldest is evicted past T."""
+        cdef nf_entry e
+        e.ts, e.seq, e.units, e.owner = ts, seq, units, user
+        self._add(e)
+
+    cdef void _add(self, nf_entry e) noexcept:
+        cdef vector[nf_entry] *tail = &self.tails[e.owner]
+        cdef size_t T = self.T, i
+        if tail.size() == T and nf_less(e, tail[0][0]):
+            return  # older than all of the user's last T: can never be in a baseline
+        if e.units > self.max_units:
+            self.max_units = e.units
+        tail.push_back(e)
+        i = tail.size() - 1
+        while i > 0 and nf_less(e, tail[0][i - 1]):  # a late arrival: insertion step
+            tail[0][i] = tail[0][i - 1]
+            i -= 1
+        tail[0][i] = e
+        if tail.size() > T:
+            tail.erase(tail.begin())
+            self.dead += 1
+        if tail.size() == T:
+            self.floor_ts[e.owner] = tail[0][0].ts
+            self.floor_seq[e.owner] = tail[0][0].seq
+        if self.index.empty() or nf_less(self.index.back(), e):
+            self.index.push_back(e)
+        else:
+            self._insert_side(e)
+        if self.dead > 1024 and self.dead * 2 > self.index.size() + self.side.size():
+            self._compact()
+
+    cdef void _insert_side(self, nf_entry e) noexcept:
+        cdef vector[nf_entry] *side = &self.side
+        side.push_back(e)
+        cdef size_t i = side.size() - 1
+        while i > 0 and nf_less(e, side[0][i - 1]):
+            side[0][i] = side[0][i - 1]
+            i -= 1
+        side[0][i] = e
+        cdef size_t limit = SIDE_MIN
+        while limit * limit < self.index.size():
+            limit *= 2
+        if side.size() > limit:
+            self._compact()
+
+    cdef inline bint _live(self, const nf_entry *e) noexcept:
+        cdef int32_t v = e.owner
+        return e.ts > self.floor_ts[v] or (e.ts == self.floor_ts[v] and e.seq >= self.floor_seq[v])
+
+    cdef void _compact(self) noexcept:
+        """Merge the side array into the index and drop evicted entries: one linear pass."""
+        cdef vector[nf_entry] merged
+        merged.reserve(self.index.size() + self.side.size() - self.dead)
+        cdef size_t i = 0, j = 0, n = self.index.size(), m = self.side.size()
+        cdef const nf_entry *e
+        while i < n or j < m:
+            if j >= m or (i < n and nf_less(self.index[i], self.side[j])):
+                e = &self.index[i]
+                i += 1
+            else:
+                e = &self.side[j]
+                j += 1
+            if self._live(e):
+                merged.push_back(e[0])
+        self.index.swap(merged)
+        self.side.clear()
+        self.dead = 0
+
+    def rescale(self, int64_t factor):
+        """Multiply every stored amount by ``factor`` (the caller checked it stays exact)."""
+        cdef size_t v, i
+        for v in range(self.tails.size()):
+            for i in range(self.tails[v].size()):
+                self.tails[v][i].units *= factor
+        for i in range(self.index.size()):
+            self.index[i].units *= factor
+        for i in range(self.side.size()):
+            self.side[i].units *= factor
+        self.max_units *= factor
+
+    def kept(self):
+        """How many purchases are kept (at most T per user)."""
+        cdef size_t total = 0, v
+        for v in range(self.tails.size()):
+            total += self.tails[v].size()
+        return total
+
+    def tail(self, int32_t user):
+        """The user's kept purchases, oldest first, as ``(ts, seq, units)``."""
+        return [(e.ts, e.seq, e.units) for e in self.tails[user]]
+
+    # -- balls --------------------------------------------------------------------
+
+    cdef void _new_stamp(self) noexcept:
+        cdef size_t i
+        self.stamp += 1
+        if self.stamp == 0:  # wrapped: forget every old mark
+            for i in range(self.mark.size()):
+                self.mark[i] = 0
+            self.stamp = 1
+
+    cdef void _start(self, int32_t user) noexcept:
+        self._new_stamp()
+        self.queue.clear()
+        self.ends.clear()
+        self.queue.push_back(user)
+        self.mark[user] = self.stamp
+        self.ends.push_back(1)
+
+    cdef int _grow(self, int radius, int64_t budget) noexcept:
+        """Extend the marked ball layer by layer up to ``radius``; returns the radius reached.
+
+        With ``budget`` >= 0, stop before a layer whose upper bound (ball size
+        plus the rim's degree sum) passes it. Stops early when the graph ends.
+        """
+        cdef int r = self.ends.size() - 1
+        cdef size_t start, stop, i, j
+        cdef int64_t bound
+        cdef int32_t x, y
+        cdef uint32_t stamp = self.stamp
+        cdef vector[int32_t] *row
+        while r < radius:
+            start = 0 if r == 0 else self.ends[r - 1]
+            stop = self.ends[r]
+            if start == stop:
+                return r  # the previous layer was empty: nothing further
+            if budget >= 0:
+                bound = stop
+                for i in range(start, stop):
+                    bound += self.adj[self.queue[i]].size()
+                if bound > budget:
+                    return r
+            for i in range(start, stop):
+                row = &self.adj[self.queue[i]]
+                for j in range(row.size()):
+                    y = row[0][j]
+                    if self.mark[y] != stamp:
+                        self.mark[y] = stamp
+                        self.queue.push_back(y)
+            self.ends.push_back(self.queue.size())
+            r += 1
+        return r
+
+    cdef bint _closed(self) noexcept:
+        """True when the last layer is empty: the marked ball is the whole component."""
+        cdef size_t n = self.ends.size()
+        return n >= 2 and self.ends[n - 1] == self.ends[n - 2]
+
+    def rings(self, int32_t user, int radius):
+        """The users at exactly 1, 2, ... ``radius`` hops (fewer if the graph ends)."""
+        self._start(user)
+        self._grow(radius, -1)
+        out = []
+        cdef size_t r
+        for r in range(1, self.ends.size()):
+            if self.ends[r] == self.ends[r - 1]:
+                break
+            out.append([self.queue[i] for i in range(self.ends[r - 1], self.ends[r])])
+        return out
+
+    # -- the check ----------------------------------------------------------------
+
+    def check(self, int32_t user, int strategy):
+        """The buyer's baseline sums: ``(n, S1, S2, path)`` with ``path`` in ``PATHS``.
+
+        ``strategy`` indexes ``STRATEGIES``; every one gives the same sums.
+        """
+        cdef int D = self.D, T = self.T
+        cdef int far = min(D // 2, 2)
+        cdef int reached
+        cdef int64_t budget = -1
+        self._start(user)
+        reached = self._grow(D - far, -1)
+        if strategy != WALK:
+            if strategy == AUTO:
+                budget = <int64_t>(self.budget_factor * sqrt(<double>T * self.adj.size())) + 64
+            reached = self._grow(D, budget)
+        cdef nf_u128 s1 = 0, s2 = 0
+        cdef int64_t n = 0
+        cdef int path
+        if reached >= D or self._closed():
+            path = self._complete(user, strategy, &n, &s1, &s2)
+        else:  # meet in the middle: dist(u, v) <= D iff ball(v, D - reached) meets the ball
+            path = WALK
+            self._scan(user, D - reached, &n, &s1, &s2)
+        return (n, (<object>nf_hi(s1) << 64) | nf_lo(s1),
+                (<object>nf_hi(s2) << 64) | nf_lo(s2), PATHS[path - 1])
+
+    cdef int _complete(self, int32_t user, int strategy, int64_t *n, nf_u128 *s1,
+                       nf_u128 *s2) noexcept:
+        """The whole network is marked: merge its members' tails, or scan the index."""
+        cdef size_t members = self.queue.size() - 1, i, entries = 0
+        cdef double scan_cost, merge_cost, total
+        if strategy == AUTO:
+            for i in range(1, self.queue.size()):
+                entries += self.tails[self.queue[i]].size()
+            if entries == 0:
+                return MERGE
+            total = <double>(self.index.size() + self.side.size() - self.dead)
+            scan_cost = self.T * total / entries
+            merge_cost = 4.0 * members + 8.0 * self.T
+            strategy = SCAN if scan_cost < merge_cost else MERGE
+        if strategy == SCAN or strategy == WALK:  # a walk over a complete ball is a scan
+            self._scan(user, 0, n, s1, s2)
+            return strategy
+        self._merge(n, s1, s2)
+        return MERGE
+
+    cdef void _merge(self, int64_t *n, nf_u128 *s1, nf_u128 *s2) noexcept:
+        """T newest among the members' tails: only members whose newest is among the
+        T newest such can contribute, so select those, then a heap merge."""
+        cdef vector[nf_head] *heads = &self.heads
+        cdef nf_head h
+        cdef const vector[nf_entry] *tail
+        cdef size_t i
+        cdef int64_t T = self.T
+        heads.clear()
+        for i in range(1, self.queue.size()):
+            tail = &self.tails[self.queue[i]]
+            if not tail.empty():
+                h.ts, h.seq = tail.back().ts, tail.back().seq
+                h.member, h.pos = self.queue[i], tail.size() - 1
+                heads.push_back(h)
+        nf_select(heads[0], T)
+        nf_heap_make(heads[0])
+        cdef const nf_entry *e
+        while not heads.empty() and n[0] < T:
+            nf_heap_pop(heads[0])
+            h = heads.back()
+            e = &self.tails[h.member][h.pos]
+            n[0] += 1
+            s1[0] += <nf_u128>e.units
+            s2[0] += nf_square(e.units)
+            if h.pos > 0:
+                h.pos -= 1
+                e = &self.tails[h.member][h.pos]
+                h.ts, h.seq = e.ts, e.seq
+                heads[0][heads.size() - 1] = h
+                nf_heap_push(heads[0])
+            else:
+                heads.pop_back()
+
+    cdef void _scan(self, int32_t user, int far, int64_t *n, nf_u128 *s1,
+                    nf_u128 *s2) noexcept:
+        """Newest purchases first, keeping those whose buyer is within ``far`` hops of
+        the marked ball (0: in it). The index and the side array merge on the fly."""
+        cdef Py_ssize_t i = self.index.size() - 1, j = self.side.size() - 1
+        cdef const nf_entry *e
+        cdef int64_t T = self.T
+        cdef uint32_t stamp = self.stamp
+        cdef int32_t v
+        while (i >= 0 or j >= 0) and n[0] < T:
+            if j < 0 or (i >= 0 and nf_less(self.side[j], self.index[i])):
+                e = &self.index[i]
+                i -= 1
+            else:
+                e = &self.side[j]
+                j -= 1
+            v = e.owner
+            if v == user or not self._live(e):
+                continue
+            if self.mark[v] == stamp or (far > 0 and self._near(v, far, stamp)):
+                n[0] += 1
+                s1[0] += <nf_u128>e.units
+                s2[0] += nf_square(e.units)
+
+    cdef bint _near(self, int32_t v, int far, uint32_t stamp) noexcept:
+        """Whether ball(v, far) meets the marked ball (far is 1 or 2)."""
+        cdef const vector[int32_t] *row = &self.adj[v]
+        cdef const vector[int32_t] *next_row
+        cdef size_t i, j
+        for i in range(row.size()):
+            if self.mark[row[0][i]] == stamp:
+                return True
+        if far < 2:
+            return False
+        for i in range(row.size()):
+            next_row = &self.adj[row[0][i]]
+            for j in range(next_row.size()):
+                if self.mark[next_row[0][j]] == stamp:
+                    return True
+        return False
+
+    # -- bulk state ------------------------------------------------------------
+
+    def newest_of(self, members, Py_ssize_t count):
+        """The ``count`` newest purchases of ``members`` as ``(ts, seq, owner, units)``, newest first."""
+        self._new_stamp()
+        self.queue.clear()
+        self.queue.push_back(-1)  # _merge reads members from queue[1:]
+        cdef int32_t m
+        for member in members:
+            m = member
+            if self.mark[m] != self.stamp:
+                self.mark[m] = self.stamp
+                self.queue.push_back(m)
+        cdef vector[nf_head] *heads = &self.heads
+        cdef nf_head h
+        cdef size_t i
+        cdef const vector[nf_entry] *tail
+        heads.clear()
+        for i in range(1, self.queue.size()):
+            tail = &self.tails[self.queue[i]]
+            if not tail.empty():
+                h.ts, h.seq = tail.back().ts, tail.back().seq
+                h.member, h.pos = self.queue[i], tail.size() - 1
+                heads.push_back(h)
+        nf_select(heads[0], count)
+        nf_heap_make(heads[0])
+        out = []
+        cdef const nf_entry *e
+        while not heads.empty() and len(out) < count:
+            nf_heap_pop(heads[0])
+            h = heads.back()
+            e = &self.tails[h.member][h.pos]
+            out.append((e.ts, e.seq, e.owner, e.units))
+            if h.pos > 0:
+                h.pos -= 1
+                e = &self.tails[h.member][h.pos]
+                h.ts, h.seq = e.ts, e.seq
+                heads[0][heads.size() - 1] = h
+                nf_heap_push(heads[0])
+            else:
+                heads.pop_back()
+        return out
+
+    def load(self, list user_ids, const int32_t[:] lo, const int32_t[:] hi,
+             const int64_t[:] ts, const int64_t[:] seq, const int32_t[:] owner,
+             const int64_t[:] units):
+        """Fill an empty core: user ids by number; edges ``lo < hi``; purchases sorted by
+        key, at most T per user. Any inconsistency is a ValueError, never a broken core."""
+        if not self.index.empty() or self.adj.size():
+            raise ValueError("load() needs an empty core")
+        cdef Py_ssize_t users = len(user_ids), n = ts.shape[0], i
+        for i in range(users):
+            name = user_ids[i]
+            if self._intern(name.encode("utf-8", "surrogatepass")) != i:
+                raise ValueError(f"user id {name!r} repeats")
+        if lo.shape[0] != hi.shape[0]:
+            raise ValueError("edge columns differ in length")
+        if seq.shape[0] != n or owner.shape[0] != n or units.shape[0] != n:
+            raise ValueError("purchase columns differ in length")
+        cdef vector[int32_t] degree
+        degree.resize(users, 0)
+        cdef int32_t a, b
+        for i in range(lo.shape[0]):
+            a, b = lo[i], hi[i]
+            if a < 0 or b >= users or a >= b:
+                raise ValueError("an edge names an unknown user or is not (lo < hi)")
+            degree[a] += 1
+            degree[b] += 1
+        for i in range(users):
+            self.adj[i].reserve(degree[i])
+        for i in range(lo.shape[0]):
+            self.adj[lo[i]].push_back(hi[i])
+            self.adj[hi[i]].push_back(lo[i])
+        cdef nf_entry e
+        self.index.reserve(n)
+        for i in range(n):
+            e.ts, e.seq, e.units, e.owner = ts[i], seq[i], units[i], owner[i]
+            if e.owner < 0 or e.owner >= users or e.units < 0 or e.ts < 0 or e.seq < 0:
+                raise ValueError("a purchase names an unknown user or holds a negative value")
+            if e.units >= _UNITS_LIMIT:
+                raise OverflowError("an amount is too large for the compiled core")
+            if i and not nf_less(self.index.back(), e):
+                raise ValueError("purchases are not sorted by key")
+            if <int>self.tails[e.owner].size() >= self.T:
+                raise ValueError("a user has more than T purchases")
+            self.tails[e.owner].push_back(e)
+            self.index.push_back(e)
+            if e.units > self.max_units:
+                self.max_units = e.units
+        for i in range(users):
+            if <int>self.tails[i].size() == self.T:
+                self.floor_ts[i] = self.tails[i][0].ts
+                self.floor_seq[i] = self.tails[i][0].seq
+
+    def export(self):
+        """The state as columns (``array``): edges ``(lo, hi)`` sorted, purchases by key."""
+        self._compact()
+        cdef size_t edges = self.edges(), kept = self.index.size()
+        lo, hi = array.clone(_INT32, edges, False), array.clone(_INT32, edges, False)
+        ts, seq = array.clone(_INT64, kept, False), array.clone(_INT64, kept, False)
+        owner, units = array.clone(_INT32, kept, False), array.clone(_INT64, kept, False)
+        cdef int32_t[:] l = lo, h = hi, o = owner
+        cdef int64_t[:] t = ts, s = seq, u = units
+        cdef vector[int32_t] row
+        cdef size_t v, j, k = 0
+        cdef const nf_entry *e
+        for v in range(self.adj.size()):
+            row.clear()
+            for j in range(self.adj[v].size()):
+                if self.adj[v][j] > <int32_t>v:
+                    row.push_back(self.adj[v][j])
+            sort(row.begin(), row.end())
+            for j in range(row.size()):
+                l[k], h[k] = v, row[j]
+                k += 1
+        for j in range(kept):
+            e = &self.index[j]
+            t[j], s[j], o[j], u[j] = e.ts, e.seq, e.owner, e.units
+        return lo, hi, ts, seq, owner, units
+
+
+    # -- the canonical-line fast path -------------------------------------------
+
+    def feed(self, const unsigned char[:] data, Py_ssize_t pos, Py_ssize_t end,
+             Py_ssize_t line, int64_t seq, int scale):
+        """Apply the event lines of ``data`` from ``pos`` while they have the canonical shape.
+
+        The canonical shape is the one the challenge and ``netflag generate`` write
+        (``netflag.io.bulk.CANONICAL``): fixed key order and spacing, ASCII ids
+        without escapes, amounts of 1-12 digits and up to 3 decimals, a real date
+        and time. Such a line cannot mean anything but the event read here. Blank
+        lines are skipped. Stops at the first other line, at one needing a finer
+        scale than ``scale`` or a self-friendship (the caller handles those, so
+        rejects and their reasons stay in one place), or once past ``end``.
+
+        Returns ``(pos, line, seq)``: where it stopped, the number of the last line
+        consumed, and the next arrival number.
+        """
+        cdef Py_ssize_t n = data.shape[0]
+        if n == 0 or pos >= n:
+            return pos, line, seq
+        cdef const unsigned char *base = &data[0]
+        cdef const unsigned char *p
+        cdef const unsigned char *stop
+        cdef const unsigned char *nl
+        cdef Py_ssize_t at = pos
+        cdef int kind, amount_scale
+        cdef int64_t ts, units
+        cdef string id1, id2
+        cdef int32_t a, b
+        cdef int64_t factor
+        cdef Py_ssize_t after
+        while at < n and at < end:
+            nl = <const unsigned char *>memchr(base + at, 10, n - at)
+            stop = base + n if nl == NULL else nl
+            after = n if nl == NULL else (nl - base) + 1
+            p = base + at
+            if _blank(p, stop):
+                at = after
+                line += 1
+                continue
+            if stop > p and stop[-1] == 13:
+                stop -= 1
+            kind = _canonical(p, stop, &ts, &id1, &id2, &units, &amount_scale)
+            if kind == 0 or amount_scale > scale:
+                break
+            if kind == 1:
+                factor = _POW10[scale - amount_scale]
+                if units >= _UNITS_LIMIT // factor:
+                    break
+                self._purchase(self._intern(id1), ts, seq, units * factor)
+            else:
+                if id1 == id2:
+                    break
+                a, b = self._intern(id1), self._intern(id2)
+                if kind == 2:
+                    if not self._linked(a, b):
+                        self.adj[a].push_back(b)
+                        self.adj[b].push_back(a)
+                elif self._linked(a, b):
+                    self._drop(a, b)
+                    self._drop(b, a)
+            seq += 1
+            line += 1
+            at = after
+        return at, line, seq
+
+    cdef void _purchase(self, int32_t user, int64_t ts, int64_t seq, int64_t units) noexcept:
+        cdef nf_entry e
+        e.ts, e.seq, e.units, e.owner = ts, seq, units, user
+        self._add(e)
+
+    def edges(self):
+        """How many friendships there are."""
+        cdef size_t total = 0, v
+        for v in range(self.adj.size()):
+            total += self.adj[v].size()
+        return total // 2

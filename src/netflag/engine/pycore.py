@@ -1,0 +1,323 @@
+"""The pure-Python twin of the compiled core (``_core.pyx``): same names, same results.
+
+:class:`Core` keeps the friend graph as sets and the purchases as tuples
+(:mod:`netflag.engine.graph`, :mod:`netflag.engine.history`). It runs when the
+compiled core is not built or ``NETFLAG_PUREPYTHON`` is set, and for amounts
+too large for the compiled core's 64-bit units (it has no limit: Python ints).
+
+Three exact ways to find a purchase's baseline (the last T purchases of the
+buyer's D-degree network), chosen per check from the network's size:
+
+* ``merge``: build the network's set; merge the last-T lists of the (at most
+  T) members with the newest purchases. Cheap when the network is small.
+* ``scan``: build the network's set; scan all kept purchases from the newest
+  in C (``compress`` over a membership map) until T are found.
+* ``walk``: no set; walk from the newest purchase, testing each buyer by
+  meeting in the middle: with far = min(D // 2, 2), dist(u, v) <= D iff
+  ball(u, D - far) meets ball(v, far). Cheap when the network is a large part
+  of the graph.
+
+All give the same list, so the choice changes speed, never a result.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Sequence
+
+from netflag.engine.graph import Graph
+from netflag.engine.history import SEQ_BITS, History, order_key
+
+STRATEGIES = ("auto", "merge", "scan", "walk")
+PATHS = ("merge", "scan", "walk")
+INT64_MAX = (1 << 63) - 1
+# Cached radius-2 balls are dropped wholesale past this many members in all (bounds memory).
+BALL_CACHE_LIMIT = 2_000_000
+_LOW = (1 << SEQ_BITS) - 1
+
+
+def as_ints(column: Sequence[int]) -> list[int]:
+    """A column (list, array.array or numpy array) as Python ints."""
+    tolist = getattr(column, "tolist", None)
+    return list(column) if tolist is None else list(tolist())
+
+
+class Core:
+    """Friend graph + each user's last T purchases + the check kernels, in Python."""
+
+    def __init__(self, D: int, T: int) -> None:
+        if D < 1 or T < 2:
+            raise ValueError("D must be >= 1 and T >= 2")
+        self.D, self.T = D, T
+        self.max_units = 0
+        self._ids: dict[str, int] = {}
+        self._names: list[str] = []
+        self._graph = Graph()
+        self._history = History(T)
+        self._balls: dict[int, tuple[set[int], set[int]]] = {}
+        self._cached_size = 0
+
+    # -- users and friendships ------------------------------------------------
+
+    @property
+    def users(self) -> int:
+        return len(self._names)
+
+    def intern(self, name: str) -> int:
+        """The number of user ``name``, given the next free one if it is new."""
+        number = self._ids.get(name)
+        if number is None:
+            number = self._ids[name] = len(self._names)
+            self._names.append(name)
+            self._graph.grow(number + 1)
+            self._history.grow(number + 1)
+        return number
+
+    def number(self, name: str) -> int | None:
+        """The number of user ``name``, None if never seen."""
+        return self._ids.get(name)
+
+    def name(self, number: int) -> str:
+        """The user id behind a number."""
+        return self._names[number]
+
+    def all_names(self) -> list[str]:
+        """Every user id, by number."""
+        return list(self._names)
+
+    def linked(self, a: int, b: int) -> bool:
+        return b in self._graph.adj[a]
+
+    def befriend(self, a: int, b: int) -> bool:
+        """Add the edge; False when it already existed."""
+        if not self._graph.befriend(a, b):
+            return False
+        self._forget_balls(a, b)
+        return True
+
+    def unfriend(self, a: int, b: int) -> bool:
+        """Remove the edge; False when it was absent."""
+        if b not in self._graph.adj[a]:
+            return False
+        self._forget_balls(a, b)  # while the edge is still there
+        self._graph.unfriend(a, b)
+        return True
+
+    def friends(self, user: int) -> list[int]:
+        """The user's friends, sorted."""
+        return sorted(self._graph.adj[user])
+
+    def degree(self, user: int) -> int:
+        return len(self._graph.adj[user])
+
+    def edges(self) -> int:
+        """How many friendships there are."""
+        return sum(map(len, self._graph.adj)) // 2
+
+    # -- purchases --------------------------------------------------------------
+
+    def add(self, user: int, ts: int, seq: int, units: int) -> None:
+        """Record a purchase; the user's oldest is evicted past T."""
+        self.max_units = max(self.max_units, units)
+        self._history.add(user, order_key(ts, seq), units)
+
+    def rescale(self, factor: int) -> None:
+        """Multiply every stored amount by ``factor`` (a finer decimal scale arrived)."""
+        self._history.rescale(factor)
+        self.max_units *= factor
+
+    def kept(self) -> int:
+        """How many purchases are kept (at most T per user)."""
+        return sum(map(len, self._history.tails))
+
+    def tail(self, user: int) -> list[tuple[int, int, int]]:
+        """The user's kept purchases, oldest first, as ``(ts, seq, units)``."""
+        return [(key >> SEQ_BITS, key & _LOW, units) for key, _, units in self._history.tails[user]]
+
+    def newest_of(self, members: Iterable[int], count: int) -> list[tuple[int, int, int, int]]:
+        """The ``count`` newest purchases of ``members`` as ``(ts, seq, owner, units)``."""
+        return [
+            (key >> SEQ_BITS, key & _LOW, owner, units)
+            for key, owner, units in self._history.newest_of(set(members), count)
+        ]
+
+    def rings(self, user: int, radius: int) -> list[list[int]]:
+        """The users at exactly 1, 2, ... ``radius`` hops (fewer if the graph ends)."""
+        return [list(ring) for ring in self._graph.rings(user, radius)[1]]
+
+    # -- the check ----------------------------------------------------------------
+
+    def check(self, user: int, strategy: int) -> tuple[int, int, int, str]:
+        """The buyer's baseline sums: ``(n, S1, S2, path)``; every strategy gives the same."""
+        units, path = self._baseline_units(user, STRATEGIES[strategy])
+        return len(units), sum(units), sum(x * x for x in units), path
+
+    def _baseline_units(self, user: int, strategy: str) -> tuple[list[int], str]:
+        D, T = self.D, self.T
+        far = min(D // 2, 2)  # the candidate's side: radius-2 balls are cached
+        near, rim = self._ball(user, D - far)
+        network = None if strategy == "walk" else self._network(near, rim, far, T, strategy)
+        if network is None:
+            return self._walk(user, near, far, T), "walk"
+        network.discard(user)
+        if strategy == "merge" or strategy == "auto" and 16 * len(network) ** 2 <= T * self.users:
+            return self._history.last_of(network, T), "merge"
+        return self._history.last_in(network, T), "scan"
+
+    def _network(
+        self, ball: set[int], rim: set[int], more: int, T: int, strategy: str
+    ) -> set[int] | None:
+        """ball(user, D) grown from ball(user, D - more), or None when a walk is cheaper.
+
+        Per check, with N = |network| and U users (purchases spread evenly):
+        a merge costs ~N Python steps, a scan (a C-level walk testing
+        membership in the network's set) ~N set inserts plus T*U/N cheap
+        steps, and a walk (no set, meeting in the middle) T*U/N costly steps.
+        Measured on generated graphs: merge pays below N = sqrt(T*U)/4, the
+        walk above 2 sqrt(T*U), the scan between. Growth stops as soon as the next layer's
+        upper bound (the rim's degree sum) says so, so a big network costs
+        little to give up on. A forced strategy never gives up.
+        """
+        adj = self._graph.adj
+        limit = 4 * T * self.users if strategy == "auto" else None
+        grown = ball
+        for step in range(more):
+            neighbours = [adj[x] for x in rim]
+            if limit is not None:
+                bound = len(grown) + sum(map(len, neighbours))
+                if bound * bound > limit:
+                    return None
+            if step == more - 1:
+                grown = grown.union(*neighbours)  # the last layer's rim is not needed
+                break
+            rim = set().union(*neighbours)
+            rim -= grown
+            grown = grown | rim
+        else:  # more == 0: the ball is the network, already paid for; never give it up
+            return set(grown)  # a copy: never hand out the (cached) ball itself
+        if limit is not None and len(grown) ** 2 > limit:
+            return None
+        return grown
+
+    def _walk(self, user: int, near: set[int], far: int, T: int) -> list[int]:
+        """Newest purchases first, keeping those whose buyer is within D of ``user``.
+
+        ``near`` is ball(user, D - far): a buyer v is within D iff ball(v, far)
+        meets ``near``. Radius 0 and 1 are tested directly; radius-2 balls of
+        buyers are cached, since the newest buyers recur from check to check.
+        """
+        if far == 0:  # D=1, walk forced: membership in near is the whole test, so scan in C
+            return self._history.last_in(near - {user}, T)
+        adj, ball = self._graph.adj, self._ball
+        out: list[int] = []
+        # One loop per radius, so the hot loop tests nothing it need not.
+        if far == 1:
+            for _, owner, units in self._history.newest_first():
+                if owner != user and (owner in near or not adj[owner].isdisjoint(near)):
+                    out.append(units)
+                    if len(out) == T:
+                        break
+        else:
+            for _, owner, units in self._history.newest_first():
+                if owner != user and (owner in near or not near.isdisjoint(ball(owner, 2)[0])):
+                    out.append(units)
+                    if len(out) == T:
+                        break
+        return out
+
+    def _ball(self, user: int, radius: int) -> tuple[set[int], set[int]]:
+        """ball(user, radius) and its rim (read-only: radius-2 balls are cached)."""
+        if radius != 2:
+            return self._graph.layers(user, radius)
+        cached = self._balls.get(user)
+        if cached is None:
+            if self._cached_size > BALL_CACHE_LIMIT:
+                self._balls.clear()
+                self._cached_size = 0
+            cached = self._balls[user] = self._graph.layers(user, 2)
+            self._cached_size += len(cached[0])
+        return cached
+
+    def _forget_balls(self, a: int, b: int) -> None:
+        """Drop cached radius-2 balls that the edge a-b can change.
+
+        ball(x, 2) depends on the edge only if x is a, b or a friend of one of
+        them in the graph that holds the edge; call this while it does.
+        """
+        if not self._balls:
+            return
+        adj = self._graph.adj
+        for x in (a, b, *adj[a], *adj[b]):
+            dropped = self._balls.pop(x, None)
+            if dropped is not None:
+                self._cached_size -= len(dropped[0])
+
+    # -- whole state ----------------------------------------------------------------
+
+    def feed(
+        self, data: bytes, pos: int, end: int, line: int, seq: int, scale: int
+    ) -> tuple[int, int, int]:
+        """The compiled core's canonical-line fast path; here it applies nothing."""
+        return pos, line, seq
+
+    def load(
+        self,
+        user_ids: list[str],
+        lo: Sequence[int],
+        hi: Sequence[int],
+        ts: Sequence[int],
+        seq: Sequence[int],
+        owner: Sequence[int],
+        units: Sequence[int],
+    ) -> None:
+        """Fill an empty core (see ``_core.Core.load``); ValueError when inconsistent."""
+        if self.users or self.kept():
+            raise ValueError("load() needs an empty core")
+        for number, name in enumerate(user_ids):
+            if self.intern(name) != number:
+                raise ValueError(f"user id {name!r} repeats")
+        users = len(user_ids)
+        lo_, hi_ = as_ints(lo), as_ints(hi)
+        ts_, seq_, owner_, units_ = as_ints(ts), as_ints(seq), as_ints(owner), as_ints(units)
+        if len(lo_) != len(hi_):
+            raise ValueError("edge columns differ in length")
+        if not len(ts_) == len(seq_) == len(owner_) == len(units_):
+            raise ValueError("purchase columns differ in length")
+        if any(a < 0 or b >= users or a >= b for a, b in zip(lo_, hi_, strict=True)):
+            raise ValueError("an edge names an unknown user or is not (lo < hi)")
+        if any(o < 0 or o >= users for o in owner_) or min(units_ + ts_ + seq_, default=0) < 0:
+            raise ValueError("a purchase names an unknown user or holds a negative value")
+        keys = [order_key(t, s) for t, s in zip(ts_, seq_, strict=True)]
+        if any(a >= b for a, b in zip(keys, keys[1:], strict=False)):
+            raise ValueError("purchases are not sorted by key")
+        per_user = [0] * users
+        for o in owner_:
+            per_user[o] += 1
+        if max(per_user, default=0) > self.T:
+            raise ValueError("a user has more than T purchases")
+        adj = self._graph.adj
+        for a, b in zip(lo_, hi_, strict=True):
+            adj[a].add(b)
+            adj[b].add(a)
+        self._history.load(zip(keys, owner_, units_, strict=True))
+        self.max_units = max(units_, default=0)
+
+    def export(self) -> tuple[Sequence[int], ...]:
+        """The state as columns: edges ``(lo, hi)`` sorted; purchases sorted by key.
+
+        Units are an ``array('q')`` when they fit 64 bits, else a list of ints.
+        """
+        adj = self._graph.adj
+        lo, hi = array("i"), array("i")
+        for a in range(len(adj)):
+            for b in sorted(adj[a]):
+                if a < b:
+                    lo.append(a)
+                    hi.append(b)
+        entries = self._history.entries()
+        ts = array("q", [key >> SEQ_BITS for key, _, _ in entries])
+        seq = array("q", [key & _LOW for key, _, _ in entries])
+        owner = array("i", [o for _, o, _ in entries])
+        values = [units for _, _, units in entries]
+        units: Sequence[int] = array("q", values) if max(values, default=0) <= INT64_MAX else values
+        return lo, hi, ts, seq, owner, units

@@ -1,0 +1,56 @@
+"""The compiled core is built and chosen; without it the pure-Python twin runs and says so."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from netflag.engine import Engine, Params, default_kernel
+
+ROOT = Path(__file__).parent.parent.parent
+# Hides the compiled core from the import system, as on a machine that could not build it.
+HIDE = """
+import importlib.abc, sys
+class Hide(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "netflag.engine._core":
+            raise ImportError("hidden by the test")
+sys.meta_path.insert(0, Hide())
+"""
+
+
+def run_replay(tmp_path: Path, prelude: str, **env: str) -> subprocess.CompletedProcess[str]:
+    out = tmp_path / f"out-{len(list(tmp_path.iterdir()))}.json"
+    code = prelude + "\nfrom netflag.cli import app\napp()"
+    args = ["replay", "log_input/batch_log.json", "log_input/stream_log.json", str(out)]
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
+
+
+def test_the_compiled_core_is_built_and_the_default() -> None:
+    """CI builds it (scripts/build-core): a missing build is a failure here, not a skip."""
+    assert default_kernel() == "compiled"
+    assert Engine(Params(3, 50)).kernel == "compiled"
+
+
+def test_without_the_compiled_core_the_python_engine_runs_and_says_so_once(
+    tmp_path: Path,
+) -> None:
+    compiled = run_replay(tmp_path, "")
+    missing = run_replay(tmp_path, HIDE)
+    assert "compiled core is not built" not in compiled.stderr
+    assert missing.stderr.count("the compiled core is not built, running the pure-Python") == 1
+    forced = run_replay(tmp_path, "", NETFLAG_PUREPYTHON="1")
+    assert "compiled core" not in forced.stderr  # asked for: nothing to warn about
+    outputs = sorted(tmp_path.iterdir())
+    assert len(outputs) == 3
+    assert outputs[0].read_bytes() == outputs[1].read_bytes() == outputs[2].read_bytes()
+    assert outputs[0].read_bytes().count(b"\n") == 14
