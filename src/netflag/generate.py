@@ -46,6 +46,7 @@ PRESETS: dict[str, Preset] = {
     "small": Preset(users=1_000, batch_lines=20_000, stream_lines=1_000),
     "medium": Preset(users=10_000, batch_lines=500_000, stream_lines=1_000),
     "large": Preset(users=100_000, batch_lines=5_000_000, stream_lines=100_000),
+    "xl": Preset(users=1_000_000, batch_lines=20_000_000, stream_lines=200_000),
 }
 
 BATCH_START = datetime(2017, 6, 13)

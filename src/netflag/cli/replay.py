@@ -101,7 +101,10 @@ def generate(
         typer.Argument(metavar="OUTDIR", help="Folder for batch_log.json and stream_log.json."),
     ],
     preset: Annotated[
-        str, typer.Option(help="small (1k users), medium (10k, 500k lines) or large (100k, 5M).")
+        str,
+        typer.Option(
+            help="small (1k users), medium (10k, 500k lines), large (100k, 5M) or xl (1M, 20M)."
+        ),
     ] = "small",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bytes.")] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
