@@ -132,3 +132,19 @@ def test_bad_k_is_blamed_on_the_option_not_the_file(tmp_path: Path) -> None:
     result = invoke("replay", batch, stream, tmp_path / "o.json", "--k", "x")
     assert result.exit_code == 2
     assert result.stderr == "error: k must be a non-negative decimal such as 3 or 2.5, got 'x'\n"
+
+
+def test_the_issues_5000_deep_line_is_one_reject_not_a_traceback(tmp_path: Path) -> None:
+    stream, out = tmp_path / "stream.json", tmp_path / "flagged.json"
+    deep = b'{"a":' * 5_000 + b"1" + b"}" * 5_000
+    stream.write_bytes(deep + b"\n" + (OFFICIAL / "stream_log.json").read_bytes())
+    done = subprocess.run(
+        [sys.executable, "-m", "netflag", "replay", OFFICIAL / "batch_log.json", stream, out],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith(f"{stream}:1: nested more than 64 levels")
+    assert "Traceback" not in done.stderr and "1 rejected" in done.stderr
+    assert out.read_text().endswith('"mean": "29.10", "sd": "21.46"}\n')

@@ -34,6 +34,7 @@ from netflag.io.sources import FileSource, ListSource
 from netflag.live import Live
 from netflag.livebench import RedisServer
 from netflag.replay import replay
+from tests.hostile import ISSUE_LINES
 from tests.logs import event_logs
 
 NETFLAG = [sys.executable, "-m", "netflag"]
@@ -352,3 +353,24 @@ def test_strict_stops_at_the_first_bad_line_with_exit_1(tmp_path: Path) -> None:
     lenient = CliRunner().invoke(app, [*args, "--idle-timeout", "0.2", "-q"])
     assert lenient.exit_code == 0
     assert out.read_text().endswith('"mean": "29.10", "sd": "21.46"}\n')
+
+
+def test_hostile_lines_are_dead_letters_and_live_goes_on(logs, tmp_path: Path) -> None:
+    """The issue's lines (a 2 MiB one too) from a followed file and from memory: as replay."""
+    lines = list(logs["lines"])
+    for i, (raw, _) in enumerate(ISSUE_LINES):
+        lines.insert(100 + 500 * i, raw + b"\n")
+    stream, rejects = tmp_path / "stream.json", tmp_path / "rejects.json"
+    stream.write_bytes(b"".join(lines))
+    replay(logs["batch"], stream, tmp_path / "replayed.json", rejects=rejects)
+    assert (tmp_path / "replayed.json").read_bytes() == logs["flags"]
+    for source in (FileSource(str(stream)), ListSource(lines, name=str(stream))):
+        flags, dead = ListSink(), ListSink()
+        Live(logs["batch"], source, [flags], rejects=dead).run(max_events=len(lines))
+        assert b"".join(flags.lines) == logs["flags"]
+        if isinstance(source, FileSource):
+            assert b"".join(dead.lines) == rejects.read_bytes()
+        else:  # a list hands the long line on whole: same reasons, longer record
+            assert [r for r, _ in reasons(b"".join(dead.lines))] == [
+                r for r, _ in reasons(rejects.read_bytes())
+            ]

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netflag.errors import InputError, ParamsError, RejectedLine
+from netflag.io.events import LineError, parse_event
+from netflag.io.limits import MAX_LINE_BYTES
+from netflag.io.reader import BOM
 from netflag.replay import Rejection, replay
+from tests.hostile import ISSUE_LINES, hostile_lines
+from tests.logs import event_logs
 
 OFFICIAL = Path(__file__).parent.parent / "insight_testsuite" / "tests" / "test_1"
 BUY = (
@@ -170,3 +178,82 @@ def test_params_line_may_hold_k_and_the_option_wins(tmp_path: Path) -> None:
     assert summary.params.k == 3 and output == ""
     with pytest.raises(ParamsError, match=r"batch.json:1: k must be"):
         run(tmp_path, ['{"D":"1", "T":"4", "k":"-1"}', *BASE], stream)
+
+
+# --- hostile lines (issue 12) -------------------------------------------------------------
+
+
+def test_hostile_lines_are_rejected_and_every_other_line_is_processed(tmp_path: Path) -> None:
+    stream = b"\n".join([raw for raw, _ in ISSUE_LINES] + [SPIKE.encode()]) + b"\n"
+    rejects = tmp_path / "rejects.jsonl"
+    summary, output, rejections = run(
+        tmp_path, ['{"D":"1", "T":"4"}', *BASE], stream, rejects=rejects
+    )
+    assert output == EXPECTED_SPIKE
+    assert [r.line for r in rejections] == [1, 2, 3, 4, 5]
+    for rejection, (_, reason) in zip(rejections, ISSUE_LINES, strict=True):
+        assert reason in rejection.reason
+    assert (summary.events, summary.rejected) == (6, 5)
+    assert rejects.stat().st_size < 2 * MAX_LINE_BYTES  # the 2 MiB line is copied cut
+
+
+def rejected(raw: bytes) -> bool:
+    """Whether the reader's line ``raw`` (with its ending) is one the parser rejects."""
+    try:
+        parse_event(raw)
+    except LineError:
+        return True
+    return False
+
+
+# One physical, non-blank line that the parser rejects (a BOM would vanish on line 1).
+HOSTILE_LINE = (
+    hostile_lines()
+    .map(lambda raw: raw.replace(b"\n", b" ") + b"\n")
+    .filter(lambda raw: bool(raw.strip()) and not raw.startswith(BOM) and rejected(raw))
+)
+
+
+def mix(data: st.DataObject, lines: list[bytes], hostile: list[bytes], start: int) -> list[int]:
+    """Insert the hostile lines among ``lines`` (not before ``start``); returns their numbers."""
+    marked = [(line, False) for line in lines]
+    for raw in hostile:
+        marked.insert(data.draw(st.integers(start, len(marked))), (raw, True))
+    lines[:] = [line for line, _ in marked]
+    return [number for number, (_, bad) in enumerate(marked, 1) if bad]
+
+
+@settings(max_examples=30)
+@given(
+    log=event_logs(),
+    hostile=st.lists(HOSTILE_LINE, min_size=1, max_size=6),
+    data=st.data(),
+)
+def test_hostile_lines_anywhere_cost_no_valid_line(log, hostile: list[bytes], data) -> None:
+    batch_text, stream_text, k = log
+    batch, stream = batch_text.encode().splitlines(True), stream_text.encode().splitlines(True)
+    split = data.draw(st.integers(0, len(hostile)))
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        (base / "batch").write_bytes(b"".join(batch))
+        (base / "stream").write_bytes(b"".join(stream))
+        clean = replay(base / "batch", base / "stream", base / "clean.json", k=k)
+        in_batch = mix(data, batch, hostile[:split], start=1)  # after the parameters line
+        in_stream = mix(data, stream, hostile[split:], start=0)
+        (base / "batch").write_bytes(b"".join(batch))
+        (base / "stream").write_bytes(b"".join(stream))
+        rejections: list[Rejection] = []
+        summary = replay(
+            base / "batch", base / "stream", base / "out.json", k=k, on_reject=rejections.append
+        )
+        assert (base / "out.json").read_bytes() == (base / "clean.json").read_bytes()
+    assert [(Path(r.source).name, r.line) for r in rejections] == [
+        *(("batch", n) for n in in_batch),
+        *(("stream", n) for n in in_stream),
+    ]
+    assert (summary.events, summary.checked, summary.flagged) == (
+        clean.events,
+        clean.checked,
+        clean.flagged,
+    )
+    assert summary.rejected == len(hostile)

@@ -4,14 +4,21 @@
 write replies and events on fd 4, each a JSON text ended by a NUL byte: no
 port, no websocket library. The page's console errors, uncaught exceptions and
 log entries come back as events, and ``evaluate`` reads values out of the page.
+
+Chromium runs in a process group of its own: its helpers (zygotes, renderers,
+the storage service that writes the profile) may outlive the main process for
+a moment, so closing stops and waits for the whole group before the profile
+directory is removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -30,6 +37,54 @@ FLAGS = [
     "--disable-sync",
     "--remote-debugging-pipe",
 ]
+
+
+STOP_GRACE = 10.0  # seconds Chromium gets to exit on SIGTERM before SIGKILL
+
+
+def group_alive(group: int) -> bool:
+    """Whether a process of process group ``group`` still runs (zombies, being done, do not)."""
+    with os.scandir("/proc") as entries:
+        for entry in entries:
+            if entry.name.isdigit() and _group_and_state(entry.path) == (group, True):
+                return True
+    return False
+
+
+def _group_and_state(proc: str) -> tuple[int, bool] | None:
+    """A process's group and whether it runs, from ``/proc/PID/stat``; None once it is gone."""
+    try:
+        stat = Path(proc, "stat").read_text()
+    except OSError:
+        return None
+    state, _parent, group = stat.rsplit(")", 1)[1].split()[:3]
+    return int(group), state != "Z"
+
+
+def wait_group(leader: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Wait up to ``seconds`` for every process of ``leader``'s group to exit."""
+    deadline = time.monotonic() + seconds
+    while True:
+        leader.poll()  # reap the leader: our child
+        if not group_alive(leader.pid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
+def stop_group(leader: subprocess.Popen[bytes], grace: float = STOP_GRACE) -> None:
+    """SIGTERM the group ``leader`` heads, SIGKILL it after ``grace`` s, and wait until all is gone.
+
+    Waiting for the leader alone is not enough: its children may still be
+    writing files (Chromium's profile) when it has exited.
+    """
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(leader.pid, sig)
+        if wait_group(leader, grace):
+            break
+    leader.wait()
 
 
 def chromium() -> str:
@@ -67,16 +122,31 @@ class Browser:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a process group of its own, to stop as a whole
         )
         os.close(commands_read)
         os.close(replies_write)
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self._session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
-        for domain in ("Runtime", "Log", "Page"):
-            self.call(f"{domain}.enable")
+        try:
+            target = self.call("Target.createTarget", url="about:blank")["targetId"]
+            self._session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
+                "sessionId"
+            ]
+            for domain in ("Runtime", "Log", "Page"):
+                self.call(f"{domain}.enable")
+        except BaseException:
+            self._close()  # no __exit__ follows a failed __enter__
+            raise
         return self
+
+    @property
+    def pid(self) -> int:
+        """Chromium's main process, which leads its process group."""
+        return self._process.pid
+
+    @property
+    def profile(self) -> Path:
+        """The profile directory, removed once Chromium and all its helpers have exited."""
+        return Path(self._profile.name)
 
     def __exit__(
         self,
@@ -84,13 +154,11 @@ class Browser:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        self._close()
+
+    def _close(self) -> None:
         os.close(self._commands)
-        self._process.terminate()
-        try:
-            self._process.wait(10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_group(self._process)
         os.close(self._replies)
         self._profile.cleanup()
 

@@ -6,12 +6,14 @@ it (``.ci/run`` installs it), it is never skipped.
 
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from netflag.cli import app
-from tests.analysis.browser import Browser
+from tests.analysis.browser import Browser, group_alive, stop_group
 
 BUNDLED = Path(__file__).parents[2] / "log_input"
 CHARTS = {  # chart id -> traces it draws
@@ -80,3 +82,59 @@ def test_report_renders_offline_with_data(tmp_path: Path) -> None:
         assert chart["svg"] >= 1 and chart["drawn"] >= sum(chart["points"]) // 2, chart
     top = next(chart for chart in charts if chart["id"] == "chart-top-anomalies")
     assert top["points"] == [10]  # --top 10 anomalies from the bundled 14 flags
+
+
+# --- closing (issue 12): the profile goes only once every Chromium process has exited ------
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def process_tree(root: int) -> set[int]:
+    """``root`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int(Path(entry, "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:  # gone meanwhile
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += children.get(pid, [])
+    return tree
+
+
+def test_closing_waits_for_chromium_and_all_its_helpers(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p id='p'>here</p></body></html>")
+    with Browser() as browser:
+        browser.open(page)
+        tree = process_tree(browser.pid)
+        profile = browser.profile
+        assert len(tree) > 2 and profile.is_dir()
+    assert [pid for pid in tree if running(pid)] == []
+    assert not profile.exists()
+
+
+def test_a_group_is_stopped_only_once_its_last_process_has_exited(tmp_path: Path) -> None:
+    """As Chromium's storage service, a helper finishes writing after the main process died."""
+    late = tmp_path / "written-late"
+    helper = f'trap "sleep 0.5; touch {late}; exit" TERM; sleep 60 & wait'
+    leader = subprocess.Popen(
+        ["bash", "-c", f"bash -c '{helper}' & exec sleep 60"], start_new_session=True
+    )
+    while len(process_tree(leader.pid)) < 3:  # the leader, the helper and its sleep
+        assert leader.poll() is None
+        time.sleep(0.01)
+    stop_group(leader)
+    assert late.exists()  # stop_group returned after the helper's last write
+    assert not group_alive(leader.pid) and leader.returncode is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from netflag.io.sinks.redis_streams import RedisSink
+from netflag.io.sinks.redis_streams import RedisSink, entry_fields
 from netflag.livebench import RedisServer
 
 FLAG = b'{"event_type":"purchase", "id": "2", "amount": 12.50, "mean": "1.00", "sd": "0.50"}\n'
@@ -60,3 +60,16 @@ def test_survives_a_redis_restart_without_doubling(redis_server) -> None:
     sink.flush()
     sink.close()
     assert lines(redis_server) == [b'{"a": 1}', b'{"a": 2}']
+
+
+def test_entry_fields_take_any_line_that_passed_the_parser() -> None:
+    """Integers beyond 64 bits, which orjson cannot write, are no crash: fields keep their text."""
+    big = "1" * 30
+    line = b'{"id": "2", "amount": 1.5, "x": %s, "y": [%s], "z": %s}\n' % (
+        big.encode(),
+        big.encode(),
+        b"9" * 5_000,
+    )
+    fields = entry_fields(line, 1, "r1")
+    assert (fields["x"], fields["z"]) == (big.encode(), b"9" * 5_000)
+    assert fields["line"] == line.rstrip(b"\n")

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from netflag.errors import InputError
+from netflag.io.limits import MAX_LINE_BYTES
+from netflag.io.reader import BOM
 from netflag.io.sources import FileSource, ListSource, StdinSource, open_source
+from netflag.io.sources.file import _Lines
+from tests.io.test_reader import PIECES, expected_lines
 
 
 @pytest.fixture
@@ -171,3 +179,65 @@ def test_bad_source_urls_are_one_line_errors(url: str) -> None:
     with pytest.raises(InputError) as error:
         open_source(url)
     assert "\n" not in str(error.value)
+
+
+# --- lines over the limit (issue 12) -------------------------------------------------------
+
+
+def test_a_line_over_the_limit_is_handed_on_cut_with_its_true_end(tmp_path: Path, follow) -> None:
+    path = tmp_path / "s.json"
+    long = b'{"x": "' + b"x" * (3 * MAX_LINE_BYTES) + b'"}\n'
+    path.write_bytes(b"a\n" + long + b"b\n")
+    got = drain(follow(path), polls=200)
+    inode = path.stat().st_ino
+    assert got == [
+        ({"inode": inode, "offset": 2, "line": 1}, b"a\n"),
+        ({"inode": inode, "offset": 2 + len(long), "line": 2}, long[: MAX_LINE_BYTES + 2]),
+        ({"inode": inode, "offset": 4 + len(long), "line": 3}, b"b\n"),
+    ]
+
+
+def test_a_huge_line_is_never_held_whole(tmp_path: Path, follow) -> None:
+    path = tmp_path / "s.json"
+    path.write_bytes(b"a\n" + b"x" * (16 * MAX_LINE_BYTES) + b"\nb\n")
+    source = follow(path)
+    tracemalloc.start()
+    try:
+        got = [(position["line"], len(raw)) for position, raw in drain(source, polls=300)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got == [(1, 2), (2, MAX_LINE_BYTES + 2), (3, 2)]
+    assert peak < 4 * MAX_LINE_BYTES  # the line is 16 MiB
+
+
+@given(
+    data=st.lists(st.sampled_from(PIECES), max_size=40).map(b"".join),
+    cuts=st.lists(st.integers(0, 60), max_size=8),
+    limit=st.integers(1, 12),
+    bom=st.booleans(),
+)
+def test_any_chunking_gives_the_readers_lines_with_their_end_offsets(
+    data: bytes, cuts: list[int], limit: int, bom: bool
+) -> None:
+    """What a followed file yields, however its bytes arrive, is what replay's reader yields."""
+    data = BOM + data if bom else data
+    lines = _Lines(max_line_bytes=limit)
+    got: list[tuple[int, int, bytes]] = []
+    for start, end in itertools.pairwise([0, *sorted(cuts), len(data)]):
+        lines.buffer += data[start:end]
+        got += lines.take(1_000)
+        assert len(lines.buffer) <= limit + 2 + len(BOM)  # never more than a line's head
+    got += lines.take(1_000, final=True)
+    assert got == expected_lines(data, limit)
+
+
+def test_a_long_line_is_read_in_one_poll_not_one_chunk_per_poll(tmp_path: Path, follow) -> None:
+    """Idling between the chunks of a line would let one hostile line stall the whole run."""
+    path = tmp_path / "s.json"
+    path.write_bytes(b"x" * (3 * MAX_LINE_BYTES) + b"\nb\n")
+    got = follow(path).poll(0.0, 100)
+    assert [(position["line"], len(raw)) for position, raw in got] == [
+        (1, MAX_LINE_BYTES + 2),
+        (2, 2),
+    ]

@@ -4,7 +4,9 @@ A position is ``{"inode", "offset", "line"}``: the file's inode, the byte
 offset just after the line and its physical line number, so a restart seeks to
 the exact byte. A line counts only once its ``\\n`` has arrived: a writer may be
 half-way through it. Lines follow the SPEC's rules: a BOM at the start of a file
-is dropped, blank lines are skipped (but still numbered).
+is dropped, blank lines are skipped (but still numbered). A line over the limit
+of :mod:`netflag.io.limits` is handed on cut, as replay's reader does, and only
+its head is ever buffered.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from netflag.errors import InputError
+from netflag.io.limits import MAX_LINE_BYTES, too_long
 from netflag.io.output import rejection_record
 from netflag.io.reader import BOM, describe_os_error
 from netflag.io.sources.base import Line, Position
@@ -28,12 +31,23 @@ IDLE_SLEEP = 0.05  # how often a followed file is checked for growth or rotation
 
 
 class _Lines:
-    """Splits bytes into numbered lines, tracking the offset just after each one."""
+    """Splits bytes into numbered lines, tracking the offset just after each one.
 
-    def __init__(self, offset: int = 0, line: int = 0) -> None:
+    A line over ``max_line_bytes`` comes out cut to its first ``max_line_bytes +
+    2`` bytes, like :func:`netflag.io.reader.numbered_lines`; until its newline
+    arrives only that head is kept, so the buffer never holds much more.
+    """
+
+    def __init__(
+        self, offset: int = 0, line: int = 0, max_line_bytes: int = MAX_LINE_BYTES
+    ) -> None:
         self.offset = offset
         self.line = line
         self.buffer = b""
+        self._limit = max_line_bytes
+        self._keep = max_line_bytes + 2 + len(BOM)  # the most of one line worth buffering
+        self._head: bytes | None = None  # the start of a line over the limit, still unended
+        self._skipped = 0  # that line's bytes dropped after its head
 
     def take(self, limit: int, *, final: bool = False) -> list[tuple[int, int, bytes]]:
         """Complete lines as ``(line, end_offset, raw)``; with ``final`` a last unended one too."""
@@ -42,19 +56,41 @@ class _Lines:
         while len(out) < limit:
             end = buffer.find(b"\n", start) + 1
             if not end:
-                if not final or start == len(buffer):
+                if not final or (start == len(buffer) and self._head is None):
                     break
                 end = len(buffer)
-            raw = buffer[start:end]
+            raw, size = self._complete(buffer[start:end])
             if self.offset == 0 and raw.startswith(BOM):
                 raw = raw[len(BOM) :]
-            self.offset += end - start
+            self.offset += size
             self.line += 1
             start = end
-            if raw.strip():
+            if len(raw) > self._limit and too_long(raw, self._limit):
+                out.append((self.line, self.offset, raw[: self._limit + 2]))
+            elif raw.strip():
                 out.append((self.line, self.offset, raw))
-        self.buffer = buffer[start:]
+        self.buffer = self._hold(buffer[start:])
         return out
+
+    def _complete(self, tail: bytes) -> tuple[bytes, int]:
+        """A line ending with ``tail``: its bytes (the head, if it was cut) and its full size."""
+        if self._head is None:
+            return tail, len(tail)
+        head, size = self._head, len(self._head) + self._skipped + len(tail)
+        self._head, self._skipped = None, 0
+        return head, size
+
+    def _hold(self, rest: bytes) -> bytes:
+        """What stays buffered of ``rest``: all of it, unless it is an unended line too long."""
+        if b"\n" in rest:  # complete lines left for the next take
+            return rest
+        if self._head is not None:  # more of a line already cut: count it, drop it
+            self._skipped += len(rest)
+            return b""
+        if len(rest) > self._keep:
+            self._head, self._skipped = rest[: self._keep], len(rest) - self._keep
+            return b""
+        return rest
 
 
 class FileSource:
@@ -118,10 +154,13 @@ class FileSource:
             time.sleep(min(IDLE_SLEEP, max(0.0, deadline - time.monotonic())))
 
     def _read_more(self, handle: BinaryIO, limit: int) -> list[tuple[int, int, bytes]]:
-        data = handle.read(CHUNK)
-        if data:
+        # Read on while the file has bytes and no line is complete: a long line must
+        # not cost an idle sleep per chunk.
+        while data := handle.read(CHUNK):
             self._lines.buffer += data
-            return self._lines.take(limit)
+            lines = self._lines.take(limit)
+            if lines:
+                return lines
         try:
             stat = self._path.stat()
         except FileNotFoundError:
