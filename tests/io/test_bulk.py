@@ -58,6 +58,8 @@ ODD_LINES = [
     '{"event_type":"purchase", "timestamp":"2017-6-13 11:33:01", "id": "1", "amount": "1"}',
     '{"event_type":"befriend", "timestamp":"2017-06-13 11:33:01", "id1": "1", "id2": "2", }',
     '{"event_type":"unfriend", "timestamp":"2017-06-13 11:33:01", "id1": "x", "id2": "y"}',
+    P + '"id": "' + "i" * 256 + '", "amount": "2"}',  # the longest id
+    P + '"id": "' + "i" * 257 + '", "amount": "2"}',  # one over: rejected
 ]
 
 
@@ -122,3 +124,11 @@ def test_fine_amounts_fall_back_to_the_per_line_path() -> None:
 def test_unreadable_for_polars_falls_back() -> None:
     text = b'{"D":"1", "T":"2"}\n{"event_type":"purchase", "id": "\xff"}\n\x00\n'
     assert load(text, bulk=True) == load(text, bulk=False)
+
+
+def test_a_line_over_the_limit_is_rejected_alike_by_every_loader() -> None:
+    long = P + '"id": "' + "x" * (1 << 20) + '", "amount": "2"}'
+    text = f'{{"D":"1", "T":"2"}}\n{ODD_LINES[4]}\n{long}\n{ODD_LINES[5]}\n'.encode()
+    per_line = load(text, bulk=False)
+    assert per_line[2][0][0] == 3 and "longer than" in per_line[2][0][1]
+    assert load(text, bulk=None) == per_line

@@ -16,11 +16,8 @@ A purchase's order is its key ``(ts, seq)``: timestamp, then arrival.
 
 from libc.math cimport sqrt
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
-from cython.operator cimport dereference as deref
 from libcpp.algorithm cimport sort
 from libcpp.string cimport string
-from libcpp.unordered_map cimport unordered_map
-from libcpp.utility cimport pair
 from libcpp.vector cimport vector
 from cpython cimport array
 
@@ -30,7 +27,59 @@ cdef extern from * nogil:
     """
     #include <algorithm>
     #include <cstdint>
+    #include <cstring>
+    #include <functional>
+    #include <string>
+    #include <string_view>
     #include <vector>
+    /* User ids and their numbers: ids in one vector, an open-addressing table of
+       (hash tag, number + 1) slots over it: one probe is one flat-array read. */
+    struct nf_names {
+        std::vector<std::string> names;
+        std::vector<uint64_t> slots;
+        size_t mask;
+        nf_names() : slots(1024, 0), mask(1023) {}
+        static uint64_t hash(const char *p, size_t n) {
+            return std::hash<std::string_view>()(std::string_view(p, n));
+        }
+        int32_t find(const char *p, size_t n, size_t *slot_at) const {
+            uint64_t h = hash(p, n);
+            uint32_t tag = (uint32_t)(h >> 32);
+            size_t i = (size_t)h & mask;
+            for (;;) {
+                uint64_t s = slots[i];
+                if (s == 0) { if (slot_at) *slot_at = i; return -1; }
+                if ((uint32_t)(s >> 32) == tag) {
+                    int32_t number = (int32_t)(uint32_t)s - 1;
+                    const std::string &name = names[number];
+                    if (name.size() == n && std::memcmp(name.data(), p, n) == 0) return number;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+        int32_t intern(const char *p, size_t n) {
+            size_t at = 0;
+            int32_t found = find(p, n, &at);
+            if (found >= 0) return found;
+            int32_t number = (int32_t)names.size();
+            names.emplace_back(p, n);
+            slots[at] = (hash(p, n) >> 32 << 32) | (uint64_t)(uint32_t)(number + 1);
+            if (names.size() * 2 > slots.size()) rehash();
+            return number;
+        }
+        void rehash() {
+            std::vector<uint64_t> old(slots.size() * 2, 0);
+            old.swap(slots);
+            mask = slots.size() - 1;
+            for (uint64_t s : old) {
+                if (!s) continue;
+                const std::string &name = names[(uint32_t)s - 1];
+                size_t i = (size_t)hash(name.data(), name.size()) & mask;
+                while (slots[i]) i = (i + 1) & mask;
+                slots[i] = s;
+            }
+        }
+    };
     struct nf_entry { int64_t ts; int64_t seq; int64_t units; int32_t owner; };
     static inline bool nf_less(const nf_entry &a, const nf_entry &b) {
         return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq);
@@ -70,6 +119,10 @@ cdef extern from * nogil:
     static inline uint64_t nf_hi(nf_u128 x) { return (uint64_t)(x >> 64); }
     static inline nf_u128 nf_square(int64_t x) { return (nf_u128)x * (nf_u128)x; }
     """
+    cppclass nf_names:
+        vector[string] names
+        int32_t find(const char *p, size_t n, size_t *slot_at)
+        int32_t intern(const char *p, size_t n)
     struct nf_entry:
         int64_t ts
         int64_t seq
@@ -107,7 +160,10 @@ cdef size_t SIDE_MIN = 4096
 
 cdef extern from "<string.h>" nogil:
     const void *memchr(const void *s, int c, size_t n)
+    int memcmp(const void *a, const void *b, size_t n)
 
+# As netflag.io.limits.MAX_ID_CHARS (canonical ids are ASCII: one byte a character).
+DEF MAX_ID_BYTES = 256
 cdef int64_t[19] _POW10
 _POW10[0] = 1
 for _i in range(1, 19):
@@ -169,23 +225,27 @@ cdef inline bint _timestamp(const unsigned char *p, int64_t *out) noexcept:
 
 
 cdef inline bint _identifier(const unsigned char **p, const unsigned char *stop,
-                             string *out) noexcept:
-    """A quoted id: 1+ printable ASCII characters other than a quote or a backslash."""
+                             const unsigned char **out, size_t *size) noexcept:
+    """A quoted id: 1 to ``MAX_ID_BYTES`` printable ASCII characters, no quote or backslash."""
     cdef const unsigned char *start = p[0]
     cdef const unsigned char *q = start
+    if stop - start > MAX_ID_BYTES + 1:
+        stop = start + MAX_ID_BYTES + 1  # a longer id is left to the parser, which rejects it
     while q < stop and q[0] != 34:
         if q[0] < 32 or q[0] > 126 or q[0] == 92:
             return False
         q += 1
     if q == start or q >= stop:
         return False
-    out.assign(<const char *>start, q - start)
+    out[0], size[0] = start, q - start
     p[0] = q + 1
     return True
 
 
 cdef inline int _canonical(const unsigned char *p, const unsigned char *stop, int64_t *ts,
-                           string *id1, string *id2, int64_t *units, int *scale) noexcept:
+                           const unsigned char **id1, size_t *size1,
+                           const unsigned char **id2, size_t *size2,
+                           int64_t *units, int *scale) noexcept:
     """The event of a canonical line: 1 purchase, 2 befriend, 3 unfriend; 0 if not one."""
     cdef int kind
     if not _literal(&p, stop, b'{"event_type":"', 15):
@@ -207,7 +267,7 @@ cdef inline int _canonical(const unsigned char *p, const unsigned char *stop, in
     cdef int whole = 0, fraction = 0
     cdef int64_t value = 0
     if kind == 1:
-        if not _literal(&p, stop, b'", "id": "', 10) or not _identifier(&p, stop, id1):
+        if not _literal(&p, stop, b'", "id": "', 10) or not _identifier(&p, stop, id1, size1):
             return 0
         if not _literal(&p, stop, b', "amount": "', 13):
             return 0
@@ -234,9 +294,9 @@ cdef inline int _canonical(const unsigned char *p, const unsigned char *stop, in
         if not _literal(&p, stop, b'"}', 2):
             return 0
     else:
-        if not _literal(&p, stop, b'", "id1": "', 11) or not _identifier(&p, stop, id1):
+        if not _literal(&p, stop, b'", "id1": "', 11) or not _identifier(&p, stop, id1, size1):
             return 0
-        if not _literal(&p, stop, b', "id2": "', 10) or not _identifier(&p, stop, id2):
+        if not _literal(&p, stop, b', "id2": "', 10) or not _identifier(&p, stop, id2, size2):
             return 0
         if not _literal(&p, stop, b"}", 1):
             return 0
@@ -247,8 +307,7 @@ cdef class Core:
     """Friend lists, per-user last-T purchases and a recency index, with the check kernels."""
 
     cdef readonly int D, T
-    cdef unordered_map[string, int32_t] ids  # user id (UTF-8) -> number
-    cdef vector[string] names                # number -> user id
+    cdef nf_names ids                        # user ids (UTF-8) <-> numbers
     cdef vector[vector[int32_t]] adj
     cdef vector[vector[nf_entry]] tails     # per user: ascending by key, at most T
     cdef vector[int64_t] floor_ts, floor_seq  # key of tails[v][0] once full, else NO_KEY
@@ -260,6 +319,10 @@ cdef class Core:
     cdef vector[int32_t] queue              # BFS order; queue[0] is the buyer
     cdef vector[size_t] ends                # ends[r]: queue length once radius r is in
     cdef vector[nf_head] heads
+    cdef vector[uint32_t] seen              # the candidate's side of a far walk
+    cdef uint32_t seen_stamp
+    cdef vector[int32_t] reach_queue
+    cdef public int near_limit              # the buyer's side of a walk: at most this radius
     cdef readonly int64_t max_units
     cdef public double budget_factor        # auto: grow the ball while its bound stays below
 
@@ -270,40 +333,40 @@ cdef class Core:
         self.stamp = 0
         self.dead = 0
         self.max_units = 0
-        self.budget_factor = 2.0
+        self.budget_factor = 1.0
+        self.near_limit = 2
+        self.seen_stamp = 0
 
     # -- users and friendships ------------------------------------------------
 
     @property
     def users(self):
-        return self.names.size()
+        return self.ids.names.size()
 
     def intern(self, str name):
         """The number of user ``name``, given the next free one if it is new."""
-        return self._intern(name.encode("utf-8", "surrogatepass"))
+        cdef bytes key = name.encode("utf-8", "surrogatepass")
+        return self._intern(key, len(key))
 
-    cdef int32_t _intern(self, const string &key) noexcept:
-        cdef int32_t number = self.names.size()
-        cdef pair[unordered_map[string, int32_t].iterator, bint] found
-        found = self.ids.insert(pair[string, int32_t](key, number))
-        if found.second:
-            self.names.push_back(key)
+    cdef int32_t _intern(self, const char *key, size_t size) noexcept:
+        cdef int32_t number = self.ids.intern(key, size)
+        if <size_t>number >= self.adj.size():
             self._make_room(number + 1)
-            return number
-        return deref(found.first).second
+        return number
 
     def number(self, str name):
         """The number of user ``name``, None if never seen."""
-        found = self.ids.find(name.encode("utf-8", "surrogatepass"))
-        return None if found == self.ids.end() else deref(found).second
+        cdef bytes key = name.encode("utf-8", "surrogatepass")
+        cdef int32_t number = self.ids.find(key, len(key), NULL)
+        return None if number < 0 else number
 
     def name(self, int32_t number):
         """The user id behind a number."""
-        return self.names.at(number).decode("utf-8", "surrogatepass")
+        return self.ids.names.at(number).decode("utf-8", "surrogatepass")
 
     def all_names(self):
         """Every user id, by number."""
-        return [name.decode("utf-8", "surrogatepass") for name in self.names]
+        return [name.decode("utf-8", "surrogatepass") for name in self.ids.names]
 
     cdef void _make_room(self, size_t users) noexcept:
         """Make room for user numbers below ``users``."""
@@ -376,15 +439,22 @@ cdef class Core:
             return  # older than all of the user's last T: can never be in a baseline
         if e.units > self.max_units:
             self.max_units = e.units
-        tail.push_back(e)
-        i = tail.size() - 1
-        while i > 0 and nf_less(e, tail[0][i - 1]):  # a late arrival: insertion step
-            tail[0][i] = tail[0][i - 1]
-            i -= 1
-        tail[0][i] = e
-        if tail.size() > T:
-            tail.erase(tail.begin())
+        if tail.size() == T:  # evict the oldest: shift the older ones down, e into place
+            i = 0
+            while i + 1 < T and nf_less(tail[0][i + 1], e):
+                tail[0][i] = tail[0][i + 1]
+                i += 1
+            tail[0][i] = e
             self.dead += 1
+        else:
+            if tail.size() == tail.capacity():  # grow by doubling from 8, never past T
+                tail.reserve(min(T, max(<size_t>8, 2 * tail.size())))
+            tail.push_back(e)
+            i = tail.size() - 1
+            while i > 0 and nf_less(e, tail[0][i - 1]):  # a late arrival: insertion step
+                tail[0][i] = tail[0][i - 1]
+                i -= 1
+            tail[0][i] = e
         if tail.size() == T:
             self.floor_ts[e.owner] = tail[0][0].ts
             self.floor_seq[e.owner] = tail[0][0].seq
@@ -532,7 +602,7 @@ cdef class Core:
         ``strategy`` indexes ``STRATEGIES``; every one gives the same sums.
         """
         cdef int D = self.D, T = self.T
-        cdef int far = min(D // 2, 2)
+        cdef int far = D - min(D - D // 2, self.near_limit)
         cdef int reached
         cdef int64_t budget = -1
         self._start(user)
@@ -631,7 +701,9 @@ cdef class Core:
                 s2[0] += nf_square(e.units)
 
     cdef bint _near(self, int32_t v, int far, uint32_t stamp) noexcept:
-        """Whether ball(v, far) meets the marked ball (far is 1 or 2)."""
+        """Whether ball(v, far) meets the marked ball (far >= 1): the nearest first."""
+        if far > 2:
+            return self._reach(v, far, stamp)
         cdef const vector[int32_t] *row = &self.adj[v]
         cdef const vector[int32_t] *next_row
         cdef size_t i, j
@@ -645,6 +717,40 @@ cdef class Core:
             for j in range(next_row.size()):
                 if self.mark[next_row[0][j]] == stamp:
                     return True
+        return False
+
+    cdef bint _reach(self, int32_t v, int far, uint32_t stamp) noexcept:
+        """A breadth-first search from v, at most ``far`` hops, until it meets the marked ball."""
+        cdef size_t start = 0, stop, i, j
+        self.seen_stamp += 1
+        if self.seen_stamp == 0:
+            for i in range(self.seen.size()):
+                self.seen[i] = 0
+            self.seen_stamp = 1
+        cdef uint32_t own = self.seen_stamp
+        cdef vector[int32_t] *queue = &self.reach_queue
+        cdef int r
+        cdef int32_t x, y
+        cdef const vector[int32_t] *row
+        if self.seen.size() < self.adj.size():
+            self.seen.resize(self.adj.size(), 0)
+        queue.clear()
+        queue.push_back(v)
+        self.seen[v] = own
+        for r in range(far):
+            stop = queue.size()
+            for i in range(start, stop):
+                row = &self.adj[queue[0][i]]
+                for j in range(row.size()):
+                    y = row[0][j]
+                    if self.mark[y] == stamp:
+                        return True
+                    if self.seen[y] != own:
+                        self.seen[y] = own
+                        queue.push_back(y)
+            if queue.size() == stop:
+                return False
+            start = stop
         return False
 
     # -- bulk state ------------------------------------------------------------
@@ -700,7 +806,8 @@ cdef class Core:
         cdef Py_ssize_t users = len(user_ids), n = ts.shape[0], i
         for i in range(users):
             name = user_ids[i]
-            if self._intern(name.encode("utf-8", "surrogatepass")) != i:
+            key = name.encode("utf-8", "surrogatepass")
+            if self._intern(key, len(key)) != i:
                 raise ValueError(f"user id {name!r} repeats")
         if lo.shape[0] != hi.shape[0]:
             raise ValueError("edge columns differ in length")
@@ -795,7 +902,9 @@ cdef class Core:
         cdef Py_ssize_t at = pos
         cdef int kind, amount_scale
         cdef int64_t ts, units
-        cdef string id1, id2
+        cdef const unsigned char *id1
+        cdef const unsigned char *id2
+        cdef size_t size1 = 0, size2 = 0
         cdef int32_t a, b
         cdef int64_t factor
         cdef Py_ssize_t after
@@ -810,18 +919,19 @@ cdef class Core:
                 continue
             if stop > p and stop[-1] == 13:
                 stop -= 1
-            kind = _canonical(p, stop, &ts, &id1, &id2, &units, &amount_scale)
+            kind = _canonical(p, stop, &ts, &id1, &size1, &id2, &size2, &units, &amount_scale)
             if kind == 0 or amount_scale > scale:
                 break
             if kind == 1:
                 factor = _POW10[scale - amount_scale]
                 if units >= _UNITS_LIMIT // factor:
                     break
-                self._purchase(self._intern(id1), ts, seq, units * factor)
+                self._purchase(self._intern(<const char *>id1, size1), ts, seq, units * factor)
             else:
-                if id1 == id2:
+                if size1 == size2 and memcmp(id1, id2, size1) == 0:
                     break
-                a, b = self._intern(id1), self._intern(id2)
+                a = self._intern(<const char *>id1, size1)
+                b = self._intern(<const char *>id2, size2)
                 if kind == 2:
                     if not self._linked(a, b):
                         self.adj[a].push_back(b)

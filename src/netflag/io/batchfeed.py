@@ -18,6 +18,7 @@ from pathlib import Path
 from netflag.engine import Engine
 from netflag.errors import InputError
 from netflag.io.events import LineError, parse_event
+from netflag.io.limits import MAX_LINE_BYTES
 from netflag.io.reader import BOM, describe_os_error
 
 CHUNK = 4 << 20  # bytes fed at a time: the progress bar moves this often
@@ -53,7 +54,8 @@ def feed_file(
         if pos < chunk_end:  # a line the fast path leaves to the ordinary one
             end = data.find(b"\n", pos)
             after = size if end < 0 else end + 1
-            raw = data[pos:after]
+            # A line over the limit is handed on cut (as io.reader does): the parser rejects it.
+            raw = data[pos : min(after, pos + MAX_LINE_BYTES + 2)]
             pos, line = after, line + 1
             if line != params_line and raw.strip():
                 try:

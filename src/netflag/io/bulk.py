@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, cast
 
 from netflag.engine import Befriend, EngineState, Params, Purchase
 from netflag.io.events import LineError, parse_event, parse_timestamp
+from netflag.io.limits import MAX_ID_CHARS
 from netflag.io.reader import BOM
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
     import polars as pl
 
-_ID = r'"[^"\\\x00-\x1f]+"'
+_ID = rf'"[^"\\\x00-\x1f]{{1,{MAX_ID_CHARS}}}"'
 # Exactly the challenge's and `netflag generate`'s spelling. All three event types
 # have 8 letters, so the timestamp sits at a fixed offset and the ids/amount start
 # at one of two. Lines spelt any other way (spacing, key order) go per line.
