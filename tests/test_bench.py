@@ -18,14 +18,21 @@ def test_quick_bench_produces_every_row_and_curve(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.stderr
     results = json.loads((out / "results.json").read_text())
-    names = [row["workload"] for row in results["rows"]]
-    assert names[0].startswith("parse floor") and names[1].startswith("netflag replay")
-    assert [n.split(",")[0] for n in names[2:6]] == [f"checks D={d} T=50" for d in (1, 2, 3, 4)]
-    assert "identical output" in results["rows"][6]["note"]
-    assert results["rows"][7]["workload"].startswith("live:")
-    assert "events/s" in results["rows"][7]["note"]
-    assert (out / "results.md").read_text().count("\n| ") == 1 + 8  # header + rows
-    assert results["rows"][1]["floor_ratio"] > 0
+    rows = {row["workload"].split(",")[0]: row for row in results["rows"]}
+    names = list(rows)
+    assert names[:2] == ["parse floor (orjson per line)", "netflag replay end to end"]
+    assert names[2:6] == [f"checks D={d} T=50" for d in (1, 2, 3, 4)]
+    assert names[6].startswith("snapshot load") and rows[names[6]]["seconds"] > 0
+    assert names[7:9] == ["start-up: netflag --help (process CPU time)",
+                          "start-up: netflag replay"]  # fmt: skip
+    assert "identical output" in rows["reference engine (BFS+sort+Fraction)"]["note"]
+    assert "events/s" in rows["live: Redis stream -> file + Redis sinks"]["note"]
+    assert (out / "results.md").read_text().count("\n| ") == 1 + len(rows)  # header + rows
+    assert rows["netflag replay end to end"]["floor_ratio"] > 0
+    # Every target row says what it is held to and whether it holds.
+    targets = [row for row in rows.values() if row["target"]]
+    assert len(targets) == 8 and all(row["met"] in (True, False) for row in targets)
+    assert "compiled core" in result.stdout
     assert set(results["curves"]) == {"D", "T", "users"}
     assert all(rate > 0 for points in results["curves"].values() for _, rate in points)
     assert (out / "scaling.png").read_bytes().startswith(b"\x89PNG")

@@ -35,6 +35,8 @@ class Sizes:
     curve_stream: int
     D_values: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
     T_values: tuple[int, ...] = (2, 10, 50, 200, 1000)
+    check_D: tuple[int, ...] = (1, 2, 3, 4, 6)
+    xl_users: int = 1_000_000  # the users curve's last point, with --xl
 
 
 FULL = Sizes(
@@ -54,7 +56,36 @@ QUICK = Sizes(
     curve_stream=300,
     D_values=(1, 2, 3),
     T_values=(2, 50),
+    check_D=(1, 2, 3, 4),
+    xl_users=1_000,
 )
+
+
+def _within(seconds: float | None = None, mib: float | None = None, floor: float | None = None,
+            rate: float | None = None) -> Callable[[Row], bool]:  # fmt: skip
+    """A test on a row: every bound given holds."""
+
+    def holds(row: Row) -> bool:
+        return (
+            (seconds is None or row.seconds <= seconds)
+            and (mib is None or (row.peak_mib or 0) <= mib)
+            and (floor is None or (row.floor_ratio or floor + 1) <= floor)
+            and (rate is None or (row.checks_per_second or 0) >= rate)
+        )
+
+    return holds
+
+
+# The targets of the native-core issue, by name: what they say, and their test.
+TARGETS: dict[str, tuple[str, Callable[[Row], bool]]] = {
+    "replay": ("<= 2x floor, <= 250 MiB", _within(floor=2, mib=250)),
+    "checks": (">= 50,000/s", _within(rate=50_000)),
+    "checks D=6": (">= 5,000/s", _within(rate=5_000)),
+    "snapshot": ("< 0.1 s", _within(seconds=0.1)),
+    "startup": ("< 0.15 s CPU", _within(seconds=0.15)),
+    "large": ("<= 20 s, <= 1 GiB", _within(seconds=20, mib=1024)),
+    "xl": ("<= 120 s, <= 4 GiB", _within(seconds=120, mib=4096)),
+}
 
 
 @dataclass(slots=True)
@@ -68,6 +99,18 @@ class Row:
     peak_mib: float | None = None
     floor_ratio: float | None = None
     note: str = ""
+    target: str = ""
+    met: bool | None = None
+
+    def against(self, name: str) -> Row:
+        """This row with the named target and whether it holds."""
+        self.target, holds = TARGETS[name]
+        self.met = holds(self)
+        return self
+
+    @property
+    def verdict(self) -> str:
+        return "" if self.met is None else ("met" if self.met else "NOT met")
 
 
 @dataclass(slots=True)
@@ -80,19 +123,11 @@ class Results:
         lines = [
             f"Measured with `{command}` on {machine}.",
             "",
-            "| workload | events | wall s | checks/s | peak MiB | x floor | note |",
-            "|---|---:|---:|---:|---:|---:|---|",
+            "| workload | events | s | checks/s | peak MiB | x floor | target | | note |",
+            "|---|---:|---:|---:|---:|---:|---|---|---|",
         ]
         for row in self.rows:
-            lines.append(
-                f"| {row.workload} | {row.events:,} | {row.seconds:.3f} | "
-                + (f"{row.checks_per_second:,.0f}" if row.checks_per_second else "")
-                + " | "
-                + (f"{row.peak_mib:,.0f}" if row.peak_mib else "")
-                + " | "
-                + (f"{row.floor_ratio:.2f}" if row.floor_ratio else "")
-                + f" | {row.note} |"
-            )
+            lines.append("| " + " | ".join(cells(row)) + " |")
         for name, points in self.curves.items():
             shown = ", ".join(f"{x:,}: {rate:,.0f}" for x, rate in points)
             lines += ["", f"Checks per second by {name}: {shown}."]
@@ -103,6 +138,21 @@ class Results:
             {"rows": [asdict(r) for r in self.rows], "curves": self.curves},
             option=orjson.OPT_INDENT_2,
         )
+
+
+def cells(row: Row) -> list[str]:
+    """A row's cells, as the table and Markdown show them."""
+    return [
+        row.workload,
+        f"{row.events:,}",
+        f"{row.seconds:.3f}",
+        f"{row.checks_per_second:,.0f}" if row.checks_per_second else "",
+        f"{row.peak_mib:,.0f}" if row.peak_mib else "",
+        f"{row.floor_ratio:.2f}" if row.floor_ratio else "",
+        row.target,
+        row.verdict,
+        row.note,
+    ]
 
 
 def describe(preset: Preset) -> str:
@@ -118,8 +168,18 @@ def describe(preset: Preset) -> str:
     return f"{short(preset.users)} users, {lines} lines"
 
 
-def run_measured(command: list[str]) -> tuple[float, float, bytes]:
-    """Run a command; return its wall seconds, peak memory in MiB, and stdout."""
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """One process run: wall and CPU seconds, peak memory, what it printed."""
+
+    seconds: float
+    cpu: float
+    peak_mib: float
+    output: bytes
+
+
+def run_measured(command: list[str]) -> Measured:
+    """Run a command to its exit and measure it (a failure raises RuntimeError)."""
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
@@ -133,7 +193,8 @@ def run_measured(command: list[str]) -> tuple[float, float, bytes]:
             errors.seek(0)
             message = errors.read().decode(errors="replace").strip().splitlines()
             raise RuntimeError(f"{' '.join(command[:4])}... failed: {message[-1:]}")
-    return seconds, usage.ru_maxrss / 1024, output
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(seconds, cpu, usage.ru_maxrss / 1024, output)
 
 
 def replay_process(batch: Path, stream: Path) -> tuple[float, float]:
@@ -141,21 +202,24 @@ def replay_process(batch: Path, stream: Path) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as folder:
         out = str(Path(folder) / "out.json")
         command = [sys.executable, "-m", "netflag", "replay", str(batch), str(stream), out]
-        seconds, peak, _ = run_measured([*command, "--quiet", "--no-progress"])
-    return seconds, peak
+        run = run_measured([*command, "--quiet", "--no-progress"])
+    return run.seconds, run.peak_mib
 
 
 def child(kind: str, batch: Path, stream: Path, *extra: str) -> tuple[float, float, dict]:  # type: ignore[type-arg]
     command = [sys.executable, "-m", "netflag.bench.child", kind, str(batch), str(stream), *extra]
-    seconds, peak, output = run_measured(command)
-    return seconds, peak, orjson.loads(output)
+    run = run_measured(command)
+    return run.seconds, run.peak_mib, orjson.loads(run.output)
 
 
 class Suite:
     """Builds workloads under ``data`` (reused between runs) and measures them."""
 
-    def __init__(self, data: Path, sizes: Sizes, repeat: int, say: Callable[[str], None]) -> None:
+    def __init__(
+        self, data: Path, sizes: Sizes, repeat: int, say: Callable[[str], None], xl: bool = False
+    ) -> None:
         self.data = data
+        self.xl_curve = xl  # the users curve reaches xl_users
         self.sizes = sizes
         self.repeat = repeat
         self.say = say
@@ -178,7 +242,7 @@ class Suite:
         floors, replays, peaks = [], [], []
         for _ in range(self.repeat):
             floors.append(
-                run_measured([sys.executable, "-c", FLOOR_SCRIPT, str(batch), str(stream)])[0]
+                run_measured([sys.executable, "-c", FLOOR_SCRIPT, str(batch), str(stream)]).seconds
             )
             seconds, peak = replay_process(batch, stream)
             replays.append(seconds)
@@ -194,12 +258,12 @@ class Suite:
                 replay,
                 peak_mib=max(peaks),
                 floor_ratio=replay / floor,
-            )
+            ).against("replay")
         )
 
     def checks(self) -> None:
         batch, stream = self.workload("checks", self.sizes.checks, 2)
-        for D in (1, 2, 3, 4):
+        for D in self.sizes.check_D:
             seconds, peak, out = child("checks", batch, stream, "--D", str(D))
             rate = out["checked"] / out["seconds"]
             self.results.rows.append(
@@ -210,8 +274,61 @@ class Suite:
                     checks_per_second=rate,
                     peak_mib=peak,
                     note=f"{out['checked']} checked, {out['flagged']} flagged",
-                )
+                ).against("checks D=6" if D >= 5 else "checks")
             )
+
+    def snapshot(self) -> None:
+        """Loading a checkpoint of the medium state: map the file, rebuild the engine."""
+        batch, stream = self.workload("medium", self.sizes.medium, 1)
+        _, peak, out = child("snapshot", batch, stream)
+        self.results.rows.append(
+            Row(
+                f"snapshot load (map + engine), {describe(self.sizes.medium)} state",
+                out["kept"],
+                out["seconds"],
+                peak_mib=peak,
+                note=f"{out['bytes'] / 2**20:.1f} MiB file, median of {out['runs']}",
+            ).against("snapshot")
+        )
+
+    def startup(self) -> None:
+        """Process CPU time of `netflag --help` and of a 20-line replay (medians)."""
+        batch, stream = self.workload("medium", self.sizes.medium, 1)
+        tiny = self.data / "tiny"
+        tiny.mkdir(parents=True, exist_ok=True)
+        for source, target, count in (
+            (batch, "batch_log.json", 12),
+            (stream, "stream_log.json", 8),
+        ):
+            with source.open("rb") as lines:
+                (tiny / target).write_bytes(b"".join(next(lines) for _ in range(count)))
+        with tempfile.TemporaryDirectory() as folder:
+            out = str(Path(folder) / "out.json")
+            commands = {
+                "netflag --help": ["--help"],
+                "netflag replay, 20 lines": [
+                    "replay",
+                    str(tiny / "batch_log.json"),
+                    str(tiny / "stream_log.json"),
+                    out,
+                    "--quiet",
+                ],
+            }
+            for label, args in commands.items():
+                runs = [
+                    run_measured([sys.executable, "-m", "netflag", *args])
+                    for _ in range(max(5, self.repeat))
+                ]
+                cpu = statistics.median(run.cpu for run in runs)
+                self.results.rows.append(
+                    Row(
+                        f"start-up: {label} (process CPU time)",
+                        20 if "replay" in label else 0,
+                        cpu,
+                        peak_mib=max(run.peak_mib for run in runs),
+                        note=f"wall {statistics.median(run.seconds for run in runs):.3f} s",
+                    ).against("startup")
+                )
 
     def reference(self) -> None:
         batch, stream = self.workload("reference", self.sizes.reference, 3)
@@ -243,7 +360,7 @@ class Suite:
             (T, self._rate(batch, short, D=3, T=T)) for T in self.sizes.T_values
         ]
         points = []
-        for users in self.sizes.users:
+        for users in self.sizes.users + ((self.sizes.xl_users,) if self.xl_curve else ()):
             preset = Preset(
                 users=users, batch_lines=users * self.sizes.lines_per_user, stream_lines=limit
             )
@@ -274,14 +391,20 @@ class Suite:
         )
 
     def large(self) -> None:
-        batch, stream = self.workload("large", PRESETS["large"], 5)
+        self._preset("large", 5)
+
+    def xl(self) -> None:
+        self._preset("xl", 6)
+
+    def _preset(self, name: str, seed: int) -> None:
+        preset = PRESETS[name]
+        batch, stream = self.workload(name, preset, seed)
         seconds, peak = replay_process(batch, stream)
-        events = PRESETS["large"].batch_lines + PRESETS["large"].stream_lines
         self.results.rows.append(
             Row(
-                f"netflag replay end to end, {describe(PRESETS['large'])}",
-                events,
+                f"netflag replay end to end, {describe(preset)}",
+                preset.batch_lines + preset.stream_lines,
                 seconds,
                 peak_mib=peak,
-            )
+            ).against(name)
         )

@@ -27,8 +27,13 @@ def has_redis() -> bool:
 
 
 def machine() -> str:
-    """A short description of this machine for the record."""
-    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}"
+    """A short description of this machine (and of the engine measured) for the record."""
+    from netflag.engine import default_kernel
+
+    return (
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()},"
+        f" {default_kernel()} core"
+    )
 
 
 @app.command()
@@ -46,6 +51,12 @@ def bench(
     repeat: Annotated[int, typer.Option(min=1, help="Runs of replay and floor; medians.")] = 3,
     curves: Annotated[bool, typer.Option(help="Also measure the scaling curves.")] = True,
     large: Annotated[bool, typer.Option(help="Also replay the large preset (5.1M lines).")] = False,
+    xl: Annotated[
+        bool,
+        typer.Option(
+            help="Also replay the xl preset (1M users, 20.2M lines) and add 1M users to the curve."
+        ),
+    ] = False,
     live: Annotated[
         bool, typer.Option(help="Also time live mode against a local redis-server.")
     ] = True,
@@ -56,16 +67,18 @@ def bench(
     """Generate workloads, run each in its own process and print a table of figures.
 
     Rows: replay against the orjson parse floor (end to end, medians), checked
-    purchases per second at D=1..4, the reference engine's speed on a small
-    log, live mode against a local redis-server, and (with --large) the large
-    preset. Curves: checks per second against users, D and T, drawn into
-    OUT/scaling.png. OUT/results.md holds the same table in Markdown.
+    purchases per second at D=1, 2, 3, 4 and 6, loading a checkpoint, start-up
+    time, the reference engine's speed on a small log, live mode against a
+    local redis-server, and (with --large, --xl) the large and xl presets; each
+    with its target and whether it holds. Curves: checks per second against
+    users, D and T, drawn into OUT/scaling.png. OUT/results.md holds the same
+    table in Markdown.
     """
     from rich.console import Console
     from rich.table import Table
 
     from netflag.bench.plot import plot_curves, require_matplotlib
-    from netflag.bench.suite import FULL, QUICK, Suite
+    from netflag.bench.suite import FULL, QUICK, Suite, cells
 
     def say(line: str) -> None:
         sys.stderr.write(f"bench: {line}\n")
@@ -78,11 +91,13 @@ def bench(
     if live and not has_redis():
         say('live mode row skipped: pip install "netflag[redis]" to measure it')
         live = False
-    suite = Suite(data or default_data(), QUICK if quick else FULL, repeat, say)
+    suite = Suite(data or default_data(), QUICK if quick else FULL, repeat, say, xl=xl)
     try:
-        steps = [suite.replay_vs_floor, suite.checks, suite.reference]
+        steps = [suite.replay_vs_floor, suite.checks, suite.snapshot, suite.startup]
+        steps += [suite.reference]
         steps += [suite.live] if live else []
         steps += [suite.large] if large else []
+        steps += [suite.xl] if xl else []
         steps += [suite.curves] if curves else []
         for step in steps:
             say(step.__name__.replace("_", " "))
@@ -99,19 +114,12 @@ def bench(
         raise fail(NetflagError(f"bench failed: {error}")) from None
 
     table = Table(title=f"netflag bench ({machine()})")
-    for column in ("workload", "events", "wall s", "checks/s", "peak MiB", "x floor", "note"):
-        table.add_column(column, justify="left" if column in ("workload", "note") else "right")
+    columns = ("workload", "events", "s", "checks/s", "peak MiB", "x floor", "target", "", "note")
+    for column in columns:
+        table.add_column(column, justify="right" if column in columns[1:6] else "left")
     for row in suite.results.rows:
-        table.add_row(
-            row.workload,
-            f"{row.events:,}",
-            f"{row.seconds:.3f}",
-            f"{row.checks_per_second:,.0f}" if row.checks_per_second else "",
-            f"{row.peak_mib:,.0f}" if row.peak_mib else "",
-            f"{row.floor_ratio:.2f}" if row.floor_ratio else "",
-            row.note,
-        )
-    console = Console(width=160)
+        table.add_row(*cells(row))
+    console = Console(width=200)
     console.print(table)
     for name, points in suite.results.curves.items():
         shown = ", ".join(f"{x:,}: {rate:,.0f}/s" for x, rate in points)

@@ -47,7 +47,7 @@ def feed_file(
     size = len(data)
     pos = len(BOM) if data[: len(BOM)] == BOM else 0
     line = 0
-    reported = 0
+    reported = released = 0
     while pos < size:
         chunk_end = min(size, pos + CHUNK)
         pos, line = engine.feed(data, pos, chunk_end, line)
@@ -66,5 +66,10 @@ def feed_file(
                     engine.apply(event, check=False)
         if on_progress is not None:
             on_progress(pos - reported)
-            reported = pos
+        done = pos - pos % mmap.PAGESIZE
+        if isinstance(data, mmap.mmap) and done - released >= CHUNK:
+            # Pages already applied are not needed again: keep them out of memory.
+            data.madvise(mmap.MADV_DONTNEED, released, done - released)
+            released = done
+        reported = pos
     return engine.next_seq - before
