@@ -110,7 +110,8 @@ def test_version() -> None:
     import netflag
 
     result = invoke("--version")
-    assert (result.exit_code, result.stdout) == (0, f"netflag {netflag.__version__}\n")
+    expected = f"netflag {netflag.__version__} (compiled core)\n"
+    assert (result.exit_code, result.stdout) == (0, expected)
 
 
 def test_output_that_is_a_directory_or_an_input_is_refused_up_front(tmp_path: Path) -> None:

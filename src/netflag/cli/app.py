@@ -24,8 +24,9 @@ app = typer.Typer(
 def _show_version(value: bool) -> None:
     if value:
         from netflag import __version__
+        from netflag.engine import default_kernel
 
-        sys.stdout.write(f"netflag {__version__}\n")
+        sys.stdout.write(f"netflag {__version__} ({default_kernel()} core)\n")
         raise typer.Exit()
 
 
