@@ -173,25 +173,29 @@ class _Sweeper:
         self.D_max, self.T_max = engine.params.D, engine.params.T
         self.flags = flags
         self.index: SortedList | None = None  # keys of every kept purchase
-        self.owner: dict[int, int] = {}  # key -> buyer
+        self.entry: dict[int, tuple[int, int]] = {}  # key -> (buyer, units at index_scale)
+        self.index_scale = 0
 
     def apply_purchase(self, event: Purchase) -> None:
         """Apply a stream purchase, keeping the global index equal to the users' lists."""
         engine = self.engine
         user = engine.user_number(event.user)
-        before = set() if user is None else {entry[0] for entry in engine.tail(user)}
+        before = set() if user is None else {key for key, _, _ in engine.tail(user)}
         engine.apply(event, check=False)
         if self.index is None:
             return
+        if engine.scale != self.index_scale:  # stored amounts were rescaled: start again
+            self.index = None
+            return
         user = engine.user_number(event.user)
         assert user is not None  # noqa: S101 - apply() interned the buyer
-        after = {entry[0] for entry in engine.tail(user)}
-        for key in after - before:
+        after = {key: units for key, _, units in engine.tail(user)}
+        for key in after.keys() - before:
             self.index.add(key)
-            self.owner[key] = user
-        for key in before - after:
+            self.entry[key] = (user, after[key])
+        for key in before - after.keys():
             self.index.remove(key)
-            del self.owner[key]
+            del self.entry[key]
 
     def check(self, event: Purchase, line: int) -> None:
         """Decide one purchase under every setting, before it joins the history."""
@@ -245,21 +249,19 @@ class _Sweeper:
 
     def _walk(self, layers: list[set[int]], depths: list[int]) -> dict[int, list[int]]:
         """Newest-first walk over every kept purchase until the smallest network has max(T)."""
-        engine, T_max = self.engine, self.T_max
+        T_max = self.T_max
         if self.index is None:
-            self.owner = {key: owner for key, owner, _ in engine.state().purchases}
-            self.index = SortedList(self.owner)
+            kept = self.engine.state().purchases
+            self.entry = {key: (owner, units) for key, owner, units in kept}
+            self.index = SortedList(self.entry)
+            self.index_scale = self.engine.scale
         out: dict[int, list[int]] = {d: [] for d in depths}
-        taken: dict[int, int] = {}  # buyer -> purchases taken so far (newest first)
         first = out[depths[0]]
         for key in reversed(self.index):
-            buyer = self.owner[key]
+            buyer, units = self.entry[key]
             distance = next((d for d, layer in enumerate(layers, 1) if buyer in layer), 0)
             if not distance or distance > depths[-1]:
                 continue
-            i = taken.get(buyer, 0)
-            taken[buyer] = i + 1
-            units = engine.tail(buyer)[-1 - i][-1]
             for d in depths:
                 if distance <= d and len(out[d]) < T_max:
                     out[d].append(units)
