@@ -3,8 +3,8 @@
 # distutils: language = c++
 """The engine's state as arrays and its check kernels, compiled (see docs/design.md).
 
-``Core`` holds what :class:`netflag.engine.native.NativeEngine` needs and
-nothing else: user numbers (``int32``), friend lists, each user's last T
+``Core`` holds what :class:`netflag.engine.Engine` needs and nothing else
+(its pure-Python twin, :mod:`netflag.engine.pycore`, has the same methods): user numbers (``int32``), friend lists, each user's last T
 purchases and one recency index over all of them, as C++ vectors of plain
 structs. No Python object per user or per purchase. Every result is exact: keys
 are integers, amounts are integer units, and the baseline sums are 128-bit
@@ -389,11 +389,15 @@ cdef class Core:
                 return True
         return False
 
-    def linked(self, int32_t a, int32_t b):
-        return self._linked(a, b)
+    cdef inline void _known(self, int32_t user) except *:
+        """Numbers come from intern(); anything else is a caller's bug, not a crash."""
+        if user < 0 or <size_t>user >= self.adj.size():
+            raise IndexError(f"no user number {user}")
 
     def befriend(self, int32_t a, int32_t b):
         """Add the edge; False when it already existed."""
+        self._known(a)
+        self._known(b)
         if self._linked(a, b):
             return False
         self.adj[a].push_back(b)
@@ -411,6 +415,8 @@ cdef class Core:
 
     def unfriend(self, int32_t a, int32_t b):
         """Remove the edge; False when it was absent."""
+        self._known(a)
+        self._known(b)
         if not self._linked(a, b):
             return False
         self._drop(a, b)
@@ -419,15 +425,16 @@ cdef class Core:
 
     def friends(self, int32_t user):
         """The user's friends, sorted."""
+        self._known(user)
         return sorted(self.adj[user])
-
-    def degree(self, int32_t user):
-        return self.adj[user].size()
 
     # -- purchases --------------------------------------------------------------
 
     def add(self, int32_t user, int64_t ts, int64_t seq, int64_t units):
         """Record a purchase; the user's oldest is evicted past T."""
+        self._known(user)
+        if units < 0 or units >= _UNITS_LIMIT:
+            raise OverflowError("units out of the compiled core's range")
         cdef nf_entry e
         e.ts, e.seq, e.units, e.owner = ts, seq, units, user
         self._add(e)
@@ -523,6 +530,7 @@ cdef class Core:
 
     def tail(self, int32_t user):
         """The user's kept purchases, oldest first, as ``(ts, seq, units)``."""
+        self._known(user)
         return [(e.ts, e.seq, e.units) for e in self.tails[user]]
 
     # -- balls --------------------------------------------------------------------
@@ -584,6 +592,7 @@ cdef class Core:
 
     def rings(self, int32_t user, int radius):
         """The users at exactly 1, 2, ... ``radius`` hops (fewer if the graph ends)."""
+        self._known(user)
         self._start(user)
         self._grow(radius, -1)
         out = []
@@ -601,6 +610,7 @@ cdef class Core:
 
         ``strategy`` indexes ``STRATEGIES``; every one gives the same sums.
         """
+        self._known(user)
         cdef int D = self.D, T = self.T
         cdef int far = D - min(D - D // 2, self.near_limit)
         cdef int reached
@@ -763,6 +773,7 @@ cdef class Core:
         cdef int32_t m
         for member in members:
             m = member
+            self._known(m)
             if self.mark[m] != self.stamp:
                 self.mark[m] = self.stamp
                 self.queue.push_back(m)

@@ -85,9 +85,6 @@ class Core:
         """Every user id, by number."""
         return list(self._names)
 
-    def linked(self, a: int, b: int) -> bool:
-        return b in self._graph.adj[a]
-
     def befriend(self, a: int, b: int) -> bool:
         """Add the edge; False when it already existed."""
         if not self._graph.befriend(a, b):
@@ -106,9 +103,6 @@ class Core:
     def friends(self, user: int) -> list[int]:
         """The user's friends, sorted."""
         return sorted(self._graph.adj[user])
-
-    def degree(self, user: int) -> int:
-        return len(self._graph.adj[user])
 
     def edges(self) -> int:
         """How many friendships there are."""
