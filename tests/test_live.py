@@ -31,7 +31,7 @@ from netflag.errors import CheckpointError
 from netflag.generate import Preset, generate
 from netflag.io.sinks import FileSink, ListSink
 from netflag.io.sources import FileSource, ListSource
-from netflag.live import Live
+from netflag.live import Live, LiveOptions, LiveOutputs
 from netflag.livebench import RedisServer
 from netflag.replay import replay
 from tests.hostile import ISSUE_LINES
@@ -78,7 +78,7 @@ def reasons(dead_letters: bytes) -> list[tuple[str, str]]:
 def test_live_gives_replays_bytes(logs) -> None:
     flags, dead = ListSink(), ListSink()
     source = ListSource(logs["lines"], name=str(logs["stream"]))
-    summary = Live(logs["batch"], source, [flags], rejects=dead).run()
+    summary = Live(logs["batch"], source, LiveOutputs([flags], rejects=dead)).run()
     assert b"".join(flags.lines) == logs["flags"]
     assert b"".join(dead.lines) == logs["rejects"]
     assert summary.rejected == len(dead.lines) > 10
@@ -90,16 +90,15 @@ def test_resuming_in_steps_from_checkpoints_gives_replays_bytes(logs, tmp_path: 
     out, dead, state = tmp_path / "flags.json", tmp_path / "rejects.json", tmp_path / "state"
     actions = tmp_path / "actions.jsonl"
     while True:
-        summary = Live(
-            logs["batch"],
-            FileSource(str(logs["stream"])),
-            [FileSink(str(out))],
-            rejects=FileSink(str(dead)),
-            actions=FileSink(str(actions)),
-            max_recommendations=3,
-            state=state,
-            checkpoint_every=rng.randint(1, 300),
-        ).run(max_events=rng.randint(0, 900), idle_timeout=0.05)
+        outputs = LiveOutputs(
+            [FileSink(str(out))], rejects=FileSink(str(dead)), actions=FileSink(str(actions))
+        )
+        options = LiveOptions(
+            state=state, max_recommendations=3, checkpoint_every=rng.randint(1, 300)
+        )
+        summary = Live(logs["batch"], FileSource(str(logs["stream"])), outputs, options).run(
+            max_events=rng.randint(0, 900), idle_timeout=0.05
+        )
         if summary.handled == 0 and summary.events:
             break
     assert out.read_bytes() == logs["flags"]
@@ -127,10 +126,12 @@ def test_any_split_into_runs_gives_replays_flags(log, data) -> None:
         lines = stream_text.encode().splitlines(keepends=True)
         sink = ListSink()
         while True:
-            summary = Live(
-                base / "batch", ListSource(lines), [sink], state=base / "state", k=k,
-                checkpoint_every=data.draw(st.integers(1, 10)),
-            ).run(max_events=data.draw(st.integers(1, 15)))  # fmt: skip
+            options = LiveOptions(
+                state=base / "state", k=k, checkpoint_every=data.draw(st.integers(1, 10))
+            )
+            summary = Live(base / "batch", ListSource(lines), LiveOutputs([sink]), options).run(
+                max_events=data.draw(st.integers(1, 15))
+            )
             if summary.handled == 0:
                 break
         assert b"".join(sink.lines) == (base / "expected").read_bytes()
@@ -139,7 +140,8 @@ def test_any_split_into_runs_gives_replays_flags(log, data) -> None:
 def test_status_lines_tell_rate_flags_lag_and_checkpoint_age(logs) -> None:
     said: list[str] = []
     source = ListSource(logs["lines"])
-    Live(logs["batch"], source, [ListSink()], on_status=said.append, status_seconds=0).run()
+    options = LiveOptions(on_status=said.append, status_seconds=0)
+    Live(logs["batch"], source, LiveOutputs([ListSink()]), options).run()
     assert said and re.fullmatch(
         r"[0-9,]+ events, [0-9,]+/s, [0-9,]+ flags, [0-9,]+ rejected, lag [0-9,]+ lines,"
         r" checkpoint [0-9]+ s ago",
@@ -153,7 +155,8 @@ def test_a_checkpoint_for_other_inputs_or_parameters_is_refused(logs, tmp_path: 
     def start(**options: object) -> None:
         sinks = options.pop("sinks", [ListSink("a")])
         source = options.pop("source", ListSource([], name="s"))
-        Live(logs["batch"], source, sinks, state=state, **options).run(max_events=0)  # type: ignore[arg-type]
+        chosen = LiveOptions(state=state, **options)  # type: ignore[arg-type]
+        Live(logs["batch"], source, LiveOutputs(sinks), chosen).run(max_events=0)  # type: ignore[arg-type]
 
     start(k="2.5")
     start()  # no override: the checkpoint's parameters
@@ -366,7 +369,7 @@ def test_hostile_lines_are_dead_letters_and_live_goes_on(logs, tmp_path: Path) -
     assert (tmp_path / "replayed.json").read_bytes() == logs["flags"]
     for source in (FileSource(str(stream)), ListSource(lines, name=str(stream))):
         flags, dead = ListSink(), ListSink()
-        Live(logs["batch"], source, [flags], rejects=dead).run(max_events=len(lines))
+        Live(logs["batch"], source, LiveOutputs([flags], rejects=dead)).run(max_events=len(lines))
         assert b"".join(flags.lines) == logs["flags"]
         if isinstance(source, FileSource):
             assert b"".join(dead.lines) == rejects.read_bytes()

@@ -1,8 +1,9 @@
 """netflag: flag purchases far above what the buyer's social network usually spends.
 
 The engine (:mod:`netflag.engine`) decides; :mod:`netflag.io` reads and writes
-logs; :func:`replay` runs a batch log and a stream log through both. Names are
-imported on first use, so ``netflag --help`` does not pay for the engine.
+logs; :mod:`netflag.pipeline` takes one line through both, and :func:`replay`
+runs a batch log and a stream log through it. Names are imported on first
+use, so ``netflag --help`` does not pay for the engine.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ _HOMES = {
         ["CheckpointError", "InputError", "NetflagError", "ParamsError", "RejectedLine"],
         "netflag.errors",
     ),
-    **dict.fromkeys(["Rejection", "ReplaySummary", "replay"], "netflag.replay"),
+    "Rejection": "netflag.pipeline",
+    **dict.fromkeys(["ReplaySummary", "replay"], "netflag.replay"),
 }  # fmt: skip
 
 __all__ = [
@@ -51,7 +53,8 @@ if TYPE_CHECKING:
         ParamsError,
         RejectedLine,
     )
-    from netflag.replay import Rejection, ReplaySummary, replay
+    from netflag.pipeline import Rejection
+    from netflag.replay import ReplaySummary, replay
 
 
 def __getattr__(name: str) -> Any:

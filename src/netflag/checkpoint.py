@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from netflag.engine import EngineState
+from netflag.engine import EngineState, Params
 from netflag.engine import snapshot as snapshots
 from netflag.errors import CheckpointError, InputError
 from netflag.io.reader import describe_os_error
@@ -52,6 +52,21 @@ class Checkpoint:
             "source": self.source,
             "source_position": self.source_position,
         }
+
+    def refuse_other(self, where: str, params: Params, source: str, sinks: list[str]) -> None:
+        """Refuse to resume with other parameters, another source or other outputs."""
+        made = self.state.params
+        if params != made:
+            raise CheckpointError(
+                f"{where} was made with {made.describe()}, not {params.describe()}:"
+                " drop the options or remove the directory to start over"
+            )
+        if self.source != source:
+            raise CheckpointError(f"{where} belongs to source {self.source}, not {source}")
+        if [url for url, _ in self.sinks] != sinks:
+            had = ", ".join(url for url, _ in self.sinks) or "none"
+            have = ", ".join(sinks) or "none"
+            raise CheckpointError(f"{where} was made with sinks {had}; this run has {have}")
 
 
 class StateDir:

@@ -125,7 +125,7 @@ def measure_live_throughput(
     (snapshot + fsync) -> XACK, resuming from the checkpoint the batch load wrote."""
     from netflag.io.sinks import open_sink
     from netflag.io.sources import open_source
-    from netflag.live import Live
+    from netflag.live import Live, LiveOptions, LiveOutputs
     from netflag.produce import produce
 
     events = produce(stream, redis_url, rate=0)
@@ -134,14 +134,10 @@ def measure_live_throughput(
 
     def live() -> Live:
         sinks = [open_sink(f"file:{workdir / 'flags.json'}"), open_sink(flags_url)]
-        return Live(
-            batch,
-            open_source(redis_url),
-            sinks,
-            state=state,
-            checkpoint_every=checkpoint_every,
-            checkpoint_seconds=checkpoint_seconds,
+        options = LiveOptions(
+            state=state, checkpoint_every=checkpoint_every, checkpoint_seconds=checkpoint_seconds
         )
+        return Live(batch, open_source(redis_url), LiveOutputs(sinks), options)
 
     loaded = live().run(max_events=0)
     started = time.monotonic()

@@ -1,85 +1,38 @@
 """Replay mode: a batch log builds the state, a stream log is checked event by event.
 
-This is the pipeline behind ``netflag replay`` and ``run.sh``: files in,
-``flagged_purchases.json`` out, every bad line reported and skipped. Its parts
-(:func:`read_params`, :func:`load_batch`, :class:`Rejects`) serve other
-surfaces that start from a batch log too.
+This is what runs behind ``netflag replay`` and ``run.sh``: files in,
+``flagged_purchases.json`` out, every bad line reported and skipped. Each
+stream line takes :class:`netflag.pipeline.Pipeline`, as in live mode. Its
+parts (:func:`read_params`, :func:`load_batch`) serve other surfaces that start
+from a batch log too; :class:`Rejection`, :class:`Rejects` and ``FlagHook``
+live in :mod:`netflag.pipeline` and are importable from here as before.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from netflag.engine import Decision, Engine, Event, Kernel, Params, Purchase, Strategy
+from netflag.engine import Engine, Kernel, Params, Strategy
 from netflag.engine.params import parse_count, parse_multiplier
-from netflag.errors import InputError, ParamsError, RejectedLine
-from netflag.io.events import LineError, load_object, parse_event
-from netflag.io.output import AtomicFile, flag_of, rejection_record
+from netflag.errors import InputError, ParamsError
+from netflag.io.events import LineError, load_object
+from netflag.io.output import AtomicFile
 from netflag.io.reader import describe_os_error, numbered_lines
+from netflag.pipeline import FileWriter, FlagHook, Pipeline, Rejection, Rejects
+
+__all__ = [
+    "BULK_MIN_BYTES", "PARAMS_EXAMPLE", "FlagHook", "Rejection", "Rejects", "ReplaySummary",
+    "check_inputs", "load_batch", "read_params", "replay",
+]  # fmt: skip
 
 PARAMS_EXAMPLE = '{"D":"3", "T":"50"}'
 # Batch logs this large are loaded column-wise (polars), smaller ones line by line.
 BULK_MIN_BYTES = 8 * 1024 * 1024
-
-# Called for every flag while the engine still stands at that moment.
-FlagHook = Callable[[Engine, Purchase, Decision, bytes], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """A skipped line: where it was (file or source, line or position), why, and its bytes."""
-
-    source: str
-    line: int
-    reason: str
-    raw: bytes
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.reason}"
-
-
-class Rejects:
-    """What happens to bad lines: counted, reported, copied to a dead-letter file, or fatal."""
-
-    def __init__(
-        self,
-        *,
-        strict: bool = False,
-        sink: BinaryIO | None = None,
-        report: Callable[[Rejection], None] | None = None,
-    ) -> None:
-        self.strict = strict
-        self.sink = sink
-        self.report = report
-        self.count = 0
-
-    def __call__(self, rejection: Rejection) -> None:
-        self.count += 1
-        if self.strict:
-            raise RejectedLine(rejection.source, rejection.line, rejection.reason)
-        if self.sink is not None:
-            self.sink.write(
-                rejection_record(rejection.source, rejection.line, rejection.reason, rejection.raw)
-            )
-        if self.report is not None:
-            self.report(rejection)
-
-    def events(
-        self, source: str, lines: Iterable[tuple[int, bytes]]
-    ) -> Iterator[tuple[int, bytes, Event]]:
-        """Parse numbered lines into ``(number, raw, event)``, handing bad ones to ``self``."""
-        for number, raw in lines:
-            try:
-                event = parse_event(raw)
-            except LineError as error:
-                self(Rejection(source, number, str(error), raw))
-                continue
-            yield number, raw, event
 
 
 @dataclass(slots=True)
@@ -248,7 +201,7 @@ def replay(
     with ExitStack() as stack:
         sink = stack.enter_context(AtomicFile(out))
         dead = stack.enter_context(AtomicFile(rejects)) if rejects else None
-        policy = Rejects(strict=strict, sink=dead, report=on_reject)
+        policy = Rejects(strict=strict, sink=FileWriter(dead) if dead else None, report=on_reject)
         engine, applied, warnings = load_batch(
             batch,
             policy,
@@ -260,19 +213,17 @@ def replay(
             bulk=bulk,
             on_progress=on_progress,
         )
-        summary = ReplaySummary(engine.params, events=applied, warnings=warnings)
-        for _, raw, event in policy.events(str(stream), numbered_lines(stream, on_progress)):
-            summary.events += 1
-            decision = engine.apply(event)
-            if decision is None:
-                continue
-            summary.checked += 1
-            line = flag_of(raw, decision)
-            if line is not None:
-                summary.flagged += 1
-                sink.write(line)
-                if on_flag is not None and isinstance(event, Purchase):
-                    on_flag(engine, event, decision, raw)
-        summary.rejected = policy.count
+        pipeline = Pipeline(engine, policy, [FileWriter(sink)], on_flag=on_flag)
+        name = str(stream)
+        for number, raw in numbered_lines(stream, on_progress):
+            pipeline.step(raw, name, number)
+    summary = ReplaySummary(
+        engine.params,
+        events=applied + pipeline.events,
+        checked=pipeline.checked,
+        flagged=pipeline.flagged,
+        rejected=pipeline.rejected,
+        warnings=warnings,
+    )
     summary.seconds = time.perf_counter() - started
     return summary

@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).parents[2] / "src" / "netflag" / "analysis"
-ALLOWED = ("netflag.engine", "netflag.errors", "netflag.io", "netflag.replay", "netflag.analysis")
+ALLOWED = (
+    "netflag.engine",
+    "netflag.errors",
+    "netflag.io",
+    "netflag.pipeline",
+    "netflag.replay",
+    "netflag.analysis",
+)
 THIRD_PARTY = {"orjson", "plotly", "sortedcontainers"}
 
 

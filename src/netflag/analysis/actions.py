@@ -3,8 +3,9 @@
 SPEC: a flagged purchase is highlighted in the buyer's friends' feeds, and
 friends-of-friends who share a mutual friend with the buyer are invited to
 befriend them. Both are read off the graph *at the moment of the flag*, so
-they come from a replay hook (:data:`netflag.replay.FlagHook`) that runs while
-the engine still stands there; live mode uses the same hook.
+they are written while the engine still stands there: by a flag hook
+(:data:`netflag.pipeline.FlagHook`) in replay, by the pipeline's actions output
+in live mode; both write :func:`action_line`.
 
 Ordering (docs/analysis.md): ids sort by :func:`~netflag.analysis.common.id_order`;
 recommendations rank by number of mutual friends (more first), then id.
@@ -23,7 +24,7 @@ import orjson
 from netflag.analysis.common import id_order
 from netflag.engine import Decision, Engine, Purchase
 from netflag.io.output import AtomicFile, flagged_line
-from netflag.replay import FlagHook
+from netflag.pipeline import FlagHook
 
 DEFAULT_MAX_RECOMMENDATIONS = 10
 

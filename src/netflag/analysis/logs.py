@@ -16,7 +16,8 @@ from pathlib import Path
 from netflag.engine import Engine, Event, Params
 from netflag.errors import InputError, ParamsError
 from netflag.io.reader import describe_os_error, numbered_lines
-from netflag.replay import Rejects, load_batch, read_params
+from netflag.pipeline import Rejects
+from netflag.replay import load_batch, read_params
 
 
 @dataclass(frozen=True, slots=True)

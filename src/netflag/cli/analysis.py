@@ -25,7 +25,7 @@ from netflag.cli.app import (
 from netflag.errors import InputError, NetflagError
 
 if TYPE_CHECKING:
-    from netflag.replay import Rejection, Rejects
+    from netflag.pipeline import Rejection, Rejects
 
 BatchArg = Annotated[
     Path, typer.Argument(metavar="BATCH", help="Batch log: parameters line, then events.")
@@ -38,7 +38,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 def _rejects(strict: bool) -> Rejects:
     """Bad lines are printed as FILE:LINE: reason and skipped (or fatal with --strict)."""
-    from netflag.replay import Rejects
+    from netflag.pipeline import Rejects
 
     def report(rejection: Rejection) -> None:
         sys.stderr.write(f"{rejection}\n")

@@ -118,7 +118,7 @@ def live(
     """
     from netflag.io.sinks import open_sink
     from netflag.io.sources import open_source
-    from netflag.live import Live, stop_on_signals
+    from netflag.live import Live, LiveOptions, LiveOutputs, stop_on_signals
 
     terminal = sys.stderr.isatty()
     logger = logging.getLogger("netflag")
@@ -126,24 +126,26 @@ def live(
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
     logger.propagate = False
     every, say = _status_printer(terminal)
+    options = LiveOptions(
+        state=state,
+        D=D,
+        T=T,
+        k=k,
+        strict=strict,
+        max_recommendations=max_recommendations,
+        checkpoint_every=checkpoint_every,
+        checkpoint_seconds=checkpoint_seconds,
+        on_status=None if quiet else say,
+        status_seconds=every,
+    )
     try:
-        runner = Live(
-            batch,
-            open_source(source),
+        events = open_source(source)  # before the sinks, so its error is the one reported
+        outputs = LiveOutputs(
             [open_sink(url) for url in sink or ["-"]],
             rejects=open_sink(rejects) if rejects else None,
             actions=open_sink(actions) if actions else None,
-            max_recommendations=max_recommendations,
-            strict=strict,
-            state=state,
-            D=D,
-            T=T,
-            k=k,
-            checkpoint_every=checkpoint_every,
-            checkpoint_seconds=checkpoint_seconds,
-            on_status=None if quiet else say,
-            status_seconds=every,
         )
+        runner = Live(batch, events, outputs, options)
         with stop_on_signals(runner):
             summary = runner.run(max_events=max_events, idle_timeout=idle_timeout)
     except NetflagError as error:

@@ -31,8 +31,11 @@ def flag_of(raw: bytes, decision: Decision | None) -> bytes | None:
     return flagged_line(raw, decision.baseline.mean_text(), decision.baseline.sd_text())
 
 
-def rejection_record(source: str, line: int, reason: str, raw: bytes) -> bytes:
-    """One JSON line for the rejects file: where, why, and the line itself."""
+def rejection_record(source: str, line: int | None, reason: str, raw: bytes) -> bytes:
+    """One JSON line for the rejects file: where, why, and the line itself.
+
+    ``line`` is None (JSON null) when ``source`` alone says where.
+    """
     record = {
         "file": source,
         "line": line,
