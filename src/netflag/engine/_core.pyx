@@ -319,6 +319,7 @@ cdef class Core:
     cdef vector[int32_t] queue              # BFS order; queue[0] is the buyer
     cdef vector[size_t] ends                # ends[r]: queue length once radius r is in
     cdef vector[nf_head] heads
+    cdef vector[nf_entry] picked            # what _newest found
     cdef vector[uint32_t] seen              # the candidate's side of a far walk
     cdef uint32_t seen_stamp
     cdef vector[int32_t] reach_queue
@@ -653,30 +654,37 @@ cdef class Core:
         return MERGE
 
     cdef void _merge(self, int64_t *n, nf_u128 *s1, nf_u128 *s2) noexcept:
-        """T newest among the members' tails: only members whose newest is among the
-        T newest such can contribute, so select those, then a heap merge."""
+        """The baseline sums over the T newest purchases of the members (queue[1:])."""
+        self._newest(self.T)
+        cdef nf_entry e
+        for e in self.picked:
+            n[0] += 1
+            s1[0] += <nf_u128>e.units
+            s2[0] += nf_square(e.units)
+
+    cdef void _newest(self, size_t count) noexcept:
+        """``picked`` = the ``count`` newest purchases of the members (queue[1:]), newest
+        first. Only members whose newest is among the ``count`` newest such can
+        contribute, so select those (nth_element), then a heap merge of their tails."""
         cdef vector[nf_head] *heads = &self.heads
         cdef nf_head h
         cdef const vector[nf_entry] *tail
+        cdef const nf_entry *e
         cdef size_t i
-        cdef int64_t T = self.T
         heads.clear()
+        self.picked.clear()
         for i in range(1, self.queue.size()):
             tail = &self.tails[self.queue[i]]
             if not tail.empty():
                 h.ts, h.seq = tail.back().ts, tail.back().seq
                 h.member, h.pos = self.queue[i], tail.size() - 1
                 heads.push_back(h)
-        nf_select(heads[0], T)
+        nf_select(heads[0], count)
         nf_heap_make(heads[0])
-        cdef const nf_entry *e
-        while not heads.empty() and n[0] < T:
+        while not heads.empty() and self.picked.size() < count:
             nf_heap_pop(heads[0])
             h = heads.back()
-            e = &self.tails[h.member][h.pos]
-            n[0] += 1
-            s1[0] += <nf_u128>e.units
-            s2[0] += nf_square(e.units)
+            self.picked.push_back(self.tails[h.member][h.pos])
             if h.pos > 0:
                 h.pos -= 1
                 e = &self.tails[h.member][h.pos]
@@ -769,7 +777,7 @@ cdef class Core:
         """The ``count`` newest purchases of ``members`` as ``(ts, seq, owner, units)``, newest first."""
         self._new_stamp()
         self.queue.clear()
-        self.queue.push_back(-1)  # _merge reads members from queue[1:]
+        self.queue.push_back(-1)  # _newest reads members from queue[1:]
         cdef int32_t m
         for member in members:
             m = member
@@ -777,35 +785,9 @@ cdef class Core:
             if self.mark[m] != self.stamp:
                 self.mark[m] = self.stamp
                 self.queue.push_back(m)
-        cdef vector[nf_head] *heads = &self.heads
-        cdef nf_head h
-        cdef size_t i
-        cdef const vector[nf_entry] *tail
-        heads.clear()
-        for i in range(1, self.queue.size()):
-            tail = &self.tails[self.queue[i]]
-            if not tail.empty():
-                h.ts, h.seq = tail.back().ts, tail.back().seq
-                h.member, h.pos = self.queue[i], tail.size() - 1
-                heads.push_back(h)
-        nf_select(heads[0], count)
-        nf_heap_make(heads[0])
-        out = []
-        cdef const nf_entry *e
-        while not heads.empty() and len(out) < count:
-            nf_heap_pop(heads[0])
-            h = heads.back()
-            e = &self.tails[h.member][h.pos]
-            out.append((e.ts, e.seq, e.owner, e.units))
-            if h.pos > 0:
-                h.pos -= 1
-                e = &self.tails[h.member][h.pos]
-                h.ts, h.seq = e.ts, e.seq
-                heads[0][heads.size() - 1] = h
-                nf_heap_push(heads[0])
-            else:
-                heads.pop_back()
-        return out
+        self._newest(count)
+        cdef nf_entry e
+        return [(e.ts, e.seq, e.owner, e.units) for e in self.picked]
 
     def load(self, list user_ids, const int32_t[:] lo, const int32_t[:] hi,
              const int64_t[:] ts, const int64_t[:] seq, const int32_t[:] owner,
