@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
 from netflag.cli import app
@@ -149,3 +151,37 @@ def test_the_issues_5000_deep_line_is_one_reject_not_a_traceback(tmp_path: Path)
     assert done.stderr.startswith(f"{stream}:1: nested more than 64 levels")
     assert "Traceback" not in done.stderr and "1 rejected" in done.stderr
     assert out.read_text().endswith('"mean": "29.10", "sd": "21.46"}\n')
+
+
+def complete(words: str) -> list[str]:
+    """What bash completion offers for ``words`` (the last one being typed)."""
+    env = {**os.environ, "_NETFLAG_COMPLETE": "complete_bash", "COMP_WORDS": words,
+           "COMP_CWORD": str(len(words.split(" ")) - 1)}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "netflag"], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.split()
+
+
+def test_shell_completion_knows_every_command_and_option() -> None:
+    group = typer.main.get_command(app)
+    commands = group.commands  # type: ignore[attr-defined]
+    assert complete("netflag ") == list(commands)
+    assert complete("netflag --") == [
+        "--version", "--install-completion", "--show-completion", "--help"
+    ]  # fmt: skip
+    assert complete("netflag re") == ["replay", "report"]
+    for name, command in commands.items():
+        flags = [f for p in command.params for f in (*p.opts, *p.secondary_opts)]
+        options = [f for f in flags if f.startswith("--")]
+        assert complete(f"netflag {name} --") == [*options, "--help"], name
+    assert complete("netflag live b s --log-format ") == ["text", "json"]
+    assert complete("netflag generate out --preset ") == ["small", "medium", "large", "xl"]
+
+
+def test_show_completion_prints_a_script_for_the_shell() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "netflag", "--show-completion", "bash"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "_netflag_completion" in done.stdout and "complete_bash" in done.stdout

@@ -31,7 +31,7 @@ from netflag.errors import CheckpointError
 from netflag.generate import Preset, generate
 from netflag.io.sinks import FileSink, ListSink
 from netflag.io.sources import FileSource, ListSource
-from netflag.live import Live, LiveOptions, LiveOutputs
+from netflag.live import Live, LiveOptions, LiveOutputs, LiveStatus
 from netflag.livebench import RedisServer
 from netflag.replay import replay
 from tests.hostile import ISSUE_LINES
@@ -138,15 +138,18 @@ def test_any_split_into_runs_gives_replays_flags(log, data) -> None:
 
 
 def test_status_lines_tell_rate_flags_lag_and_checkpoint_age(logs) -> None:
-    said: list[str] = []
+    said: list[LiveStatus] = []
     source = ListSource(logs["lines"])
     options = LiveOptions(on_status=said.append, status_seconds=0)
     Live(logs["batch"], source, LiveOutputs([ListSink()]), options).run()
     assert said and re.fullmatch(
         r"[0-9,]+ events, [0-9,]+/s, [0-9,]+ flags, [0-9,]+ rejected, lag [0-9,]+ lines,"
         r" checkpoint [0-9]+ s ago",
-        said[-1],
+        str(said[-1]),
     )
+    lag = re.search(r"lag ([0-9,]+) lines", str(said[-1]))
+    assert lag is not None and said[-1].fields()["lag"] == int(lag.group(1).replace(",", ""))
+    assert said[-1].fields()["lag_unit"] == "lines"
 
 
 def test_a_checkpoint_for_other_inputs_or_parameters_is_refused(logs, tmp_path: Path) -> None:

@@ -12,24 +12,25 @@ the source acknowledged. After a crash the run resumes from that file; see
 from __future__ import annotations
 
 import logging
-import signal
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from netflag.checkpoint import Checkpoint, StateDir
+from netflag.checkpoint import CHECKPOINT, Checkpoint, StateDir
 from netflag.engine import Engine, Params, Strategy
 from netflag.errors import CheckpointError
 from netflag.io.reader import numbered_lines
 from netflag.io.sinks import Sink
 from netflag.io.sources import Source
+from netflag.livestatus import LiveStatus, LiveSummary
 from netflag.pipeline import COUNTERS, Pipeline, Rejection, Rejects
+from netflag.progress import Progress
 from netflag.replay import load_batch, read_params
+
+__all__ = ["Live", "LiveOptions", "LiveOutputs", "LiveStatus", "LiveSummary"]
 
 log = logging.getLogger("netflag.live")
 POLL_LINES = 500  # lines taken from the source at a time
@@ -63,8 +64,9 @@ class LiveOptions:
 
     ``state`` is the checkpoint directory (None: every start is a fresh run).
     ``D``, ``T``, ``k`` override the batch log's parameters as in replay; with a
-    checkpoint they must agree with it. ``on_status`` hears a short status
-    line every ``status_seconds``.
+    checkpoint they must agree with it. ``on_status`` hears a :class:`LiveStatus`
+    every ``status_seconds``; ``progress`` hears the start-up's phases (restore
+    the checkpoint or load the batch, write the first checkpoint), then ``finish``.
     """
 
     state: Path | None = None
@@ -76,34 +78,20 @@ class LiveOptions:
     max_recommendations: int = 10
     checkpoint_every: int = 10_000
     checkpoint_seconds: float = 10.0
-    on_status: Callable[[str], None] | None = None
+    on_status: Callable[[LiveStatus], None] | None = None
     status_seconds: float = 1.0
+    progress: Progress | None = None
 
 
-@dataclass(slots=True)
-class LiveSummary:
-    """What a live run did: counts since the run began (across restarts) and this process's."""
-
-    params: Params
-    events: int = 0
-    checked: int = 0
-    flagged: int = 0
-    rejected: int = 0
-    handled: int = 0  # lines this process took from the source
-    checkpoints: int = 0
-    seconds: float = 0.0
-
-    def __str__(self) -> str:
-        return (
-            f"{self.events:,} events, {self.checked:,} purchases checked, {self.flagged:,} flagged,"
-            f" {self.rejected:,} rejected; this process: {self.handled:,} lines in"
-            f" {self.seconds:.2f} s, {self.checkpoints:,} checkpoints"
-            f" ({self.params.describe()})"
-        )
+def _info(message: str, **fields: Any) -> None:
+    """Log ``message``, its numbers also as fields (``--log-format json`` prints them)."""
+    log.info(message, extra={"fields": fields})
 
 
 def _warn(rejection: Rejection) -> None:
-    log.warning("%s", rejection)
+    where = {"source": rejection.source, "line": rejection.line, "reason": rejection.reason}
+    fields = {key: value for key, value in where.items() if value is not None}
+    log.warning("%s", rejection, extra={"fields": fields})
 
 
 class Live:
@@ -181,11 +169,13 @@ class Live:
 
         Ends with a checkpoint (or, without a state directory, flushed sinks).
         """
-        options = self.options
+        options, progress = self.options, self.options.progress
         checkpoint = None
         counts = dict.fromkeys(COUNTERS, 0)
         if self.store is not None:
             self.store.lock()
+            if progress is not None and (self.store.path / CHECKPOINT).exists():
+                progress.phase("restore checkpoint")
             checkpoint = self.store.load()
         if checkpoint is None:
             first = next(numbered_lines(self.batch), None)
@@ -206,19 +196,25 @@ class Live:
             self._position, counts = checkpoint.source_position, checkpoint.counts
             for (_, sink), (_, position) in zip(self._outputs, checkpoint.sinks, strict=True):
                 sink.resume(position, self._run)
-            so_far = f"{counts['events']:,}"
-            log.info("resumed from %s (%s events so far)", checkpoint.source, so_far)
+            so_far = counts["events"]
+            _info(f"resumed from {checkpoint.source} ({so_far:,} events so far)", events=so_far)
         # Strict: stop before the last checkpoint moves, so a restart stops here again.
         rejected, dead = counts.get("rejected", 0), self.outputs.rejects
         rejects = Rejects(strict=options.strict, sink=dead, report=_warn, count=rejected)
         if not self._batch_loaded:
             params = engine.params
             engine, applied, warnings = load_batch(
-                self.batch, rejects, D=params.D, T=params.T, k=params.k, strategy=options.strategy
+                self.batch,
+                rejects,
+                D=params.D,
+                T=params.T,
+                k=params.k,
+                strategy=options.strategy,
+                progress=progress,
             )
             for warning in warnings:
                 log.warning("%s", warning)
-            log.info("loaded %s batch events from %s", f"{applied:,}", self.batch)
+            _info(f"loaded {applied:,} batch events from {self.batch}", events=applied)
             self._batch_loaded = True
         pipeline = Pipeline(
             engine,
@@ -229,7 +225,11 @@ class Live:
             counts=counts,
         )
         self.source.resume(self._position)
+        if progress is not None and self.store is not None:
+            progress.phase("write checkpoint")
         self._checkpoint(pipeline)
+        if progress is not None:
+            progress.finish()
         return pipeline
 
     def _check(self, checkpoint: Checkpoint) -> None:
@@ -279,7 +279,7 @@ class Live:
         self._last_checkpoint = time.monotonic()
         if self.store is None:
             return 0  # sinks flushed, source acked, but nothing to resume from
-        log.info("checkpoint at %s", self._position)
+        _info(f"checkpoint at {self._position}", position=self._position)
         return 1
 
     def _status(self, now: float, handled: int, pipeline: Pipeline) -> None:
@@ -290,9 +290,14 @@ class Live:
         self._status_at = (now, handled)
         rate = (handled - before) / (now - since) if now > since else 0.0
         on_status(
-            f"{pipeline.events:,} events, {rate:,.0f}/s, {pipeline.flagged:,} flags,"
-            f" {pipeline.rejected:,} rejected, lag {self.source.lag() or 'unknown'},"
-            f" checkpoint {max(0.0, now - self._last_checkpoint):.0f} s ago"
+            LiveStatus(
+                pipeline.events,
+                rate,
+                pipeline.flagged,
+                pipeline.rejected,
+                self.source.lag(),
+                max(0.0, now - self._last_checkpoint),
+            )
         )
 
     def _close(self) -> None:
@@ -303,21 +308,3 @@ class Live:
                 log.debug("error while closing", exc_info=True)
         if self.store is not None:
             self.store.unlock()
-
-
-@contextmanager
-def stop_on_signals(live: Live) -> Iterator[None]:
-    """SIGTERM/SIGINT stop the run cleanly (final checkpoint); a second one stops it at once."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if live.stopping:
-            raise KeyboardInterrupt
-        log.warning("%s: stopping after a checkpoint", signal.Signals(signum).name)
-        live.stop()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

@@ -24,6 +24,7 @@ from netflag.io.events import LineError, load_object
 from netflag.io.output import AtomicFile
 from netflag.io.reader import describe_os_error, numbered_lines
 from netflag.pipeline import FileWriter, FlagHook, Pipeline, Rejection, Rejects
+from netflag.progress import TICK_LINES, Progress, count_lines
 
 __all__ = [
     "BULK_MIN_BYTES", "PARAMS_EXAMPLE", "FlagHook", "Rejection", "Rejects", "ReplaySummary",
@@ -114,7 +115,7 @@ def load_batch(
     strategy: Strategy = "auto",
     kernel: Kernel | None = None,
     bulk: bool | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Engine, int, list[str]]:
     """Read the batch log into a new engine; returns it, the events applied, and warnings.
 
@@ -124,7 +125,9 @@ def load_batch(
     (:mod:`netflag.io.bulk`, polars) for files of ``BULK_MIN_BYTES`` or more,
     and one line at a time below. ``bulk=True`` forces the columnar loader,
     ``bulk=False`` the per-line one. ``strategy`` and ``kernel`` choose how the
-    engine searches (same results).
+    engine searches (same results). ``progress`` hears the phases: "load batch"
+    in bytes (the state is built as lines are read), or, column-wise, "load
+    batch" then "build state", neither measurable as it goes (spinners).
     """
     first = next(numbered_lines(batch), None)
     params, skip_first, warnings = read_params(str(batch), first, D, T, k)
@@ -135,22 +138,30 @@ def load_batch(
         rejects(Rejection(source, line, reason, raw))
 
     engine = Engine(params, strategy=strategy, kernel=kernel)
+    size = batch.stat().st_size
+    advance = None if progress is None else progress.advance
     if bulk is None and engine.kernel == "compiled":
         from netflag.io.batchfeed import feed_file
 
-        return engine, feed_file(engine, batch, params_line, reject, on_progress), warnings
+        if progress is not None:
+            progress.phase("load batch", size, "bytes")
+        return engine, feed_file(engine, batch, params_line, reject, advance), warnings
     if bulk is None:
-        bulk = batch.stat().st_size >= BULK_MIN_BYTES
+        bulk = size >= BULK_MIN_BYTES
     if bulk:
         from netflag.io.bulk import load_state
 
+        if progress is not None:  # polars reads the file whole: nothing to measure meanwhile
+            progress.phase("load batch", detail="column-wise, the whole file at once")
         loaded = load_state(batch, params, params_line, reject)
         if loaded is not None:
-            if on_progress is not None:
-                on_progress(batch.stat().st_size)
+            if progress is not None:
+                progress.phase("build state", detail="from the columns")
             state, applied = loaded
             return Engine.from_state(state, strategy=strategy, kernel=kernel), applied, warnings
-    lines = numbered_lines(batch, on_progress)
+    if progress is not None:
+        progress.phase("load batch", size, "bytes")
+    lines = numbered_lines(batch, advance)
     if params_line is not None:
         next(lines, None)
     applied = 0
@@ -185,7 +196,7 @@ def replay(
     kernel: Kernel | None = None,
     bulk: bool | None = None,
     on_reject: Callable[[Rejection], None] | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     on_flag: FlagHook | None = None,
 ) -> ReplaySummary:
     """Replay ``batch`` then ``stream`` and write the flagged purchases to ``out``.
@@ -193,8 +204,9 @@ def replay(
     ``out`` (and ``rejects``) appear only when the run succeeds, whole. In
     ``strict`` mode the first bad line raises :class:`RejectedLine`; otherwise
     bad lines go to ``on_reject`` and the rejects file and are skipped.
-    ``on_progress`` hears the bytes consumed, for a progress bar; ``on_flag``
-    hears each flag while the engine still stands at that moment.
+    ``progress`` hears the phases (those of :func:`load_batch`, then "check
+    stream" in events, with checks and flags); ``on_flag`` hears each flag
+    while the engine still stands at that moment.
     """
     started = time.perf_counter()
     check_inputs(out, batch, stream)
@@ -211,12 +223,21 @@ def replay(
             strategy=strategy,
             kernel=kernel,
             bulk=bulk,
-            on_progress=on_progress,
+            progress=progress,
         )
         pipeline = Pipeline(engine, policy, [FileWriter(sink)], on_flag=on_flag)
         name = str(stream)
-        for number, raw in numbered_lines(stream, on_progress):
+        if progress is not None:
+            progress.phase("check stream", count_lines(stream), "events")
+        number = 0
+        for number, raw in numbered_lines(stream):
             pipeline.step(raw, name, number)
+            if progress is not None and not number % TICK_LINES:
+                progress.update(number, pipeline.checked, pipeline.flagged)
+        if progress is not None:
+            progress.update(number, pipeline.checked, pipeline.flagged)
+    if progress is not None:
+        progress.finish()
     summary = ReplaySummary(
         engine.params,
         events=applied + pipeline.events,

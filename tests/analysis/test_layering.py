@@ -12,6 +12,7 @@ ALLOWED = (
     "netflag.errors",
     "netflag.io",
     "netflag.pipeline",
+    "netflag.progress",  # phases as plain calls: the CLI draws them
     "netflag.replay",
     "netflag.analysis",
 )

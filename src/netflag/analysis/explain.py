@@ -175,7 +175,8 @@ def explain_line(logs: Logs, line: int) -> Explanation:
         raise InputError("explain --line needs a stream log")
     target, _ = _target(logs.stream, line)
     engine = logs.load()
-    for step in logs.stream_steps():
+    for step in logs.stream_steps(checking=False, until=line):
+        logs.tick(step.line, last=step.line == line)
         if step.line == line:
             found = explain(
                 engine,
@@ -193,8 +194,12 @@ def explain_line(logs: Logs, line: int) -> Explanation:
 def explain_end(logs: Logs, user: str, amount: Amount) -> Explanation:
     """Explain a purchase of ``amount`` by ``user`` arriving after the whole log."""
     engine = logs.load()
-    for step in logs.stream_steps():
+    last = 0
+    for step in logs.stream_steps(checking=False):
         engine.apply(step.event, check=False)
+        last = step.line
+        logs.tick(last)
+    logs.tick(last, last=True)
     found = explain(engine, user, amount)
     check_agrees(found, engine.apply(Purchase(0, user, amount)))
     return found

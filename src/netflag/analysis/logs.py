@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 
 from netflag.engine import Engine, Event, Params
 from netflag.errors import InputError, ParamsError
 from netflag.io.reader import describe_os_error, numbered_lines
 from netflag.pipeline import Rejects
+from netflag.progress import TICK_LINES, Progress, count_lines
 from netflag.replay import load_batch, read_params
 
 
@@ -38,6 +38,9 @@ class Logs:
     (:meth:`load`, fast for large files) and then :meth:`stream_steps`.
     ``params`` are the ones in force (overrides applied); ``written`` are the
     batch log's own D and T with k = 3 (None when it has no valid parameters line).
+    ``progress`` hears the phases: "load batch" (bytes), then "check stream"
+    (or "replay stream" when nothing is checked), whose counts the walker
+    reports with :meth:`tick`.
     """
 
     batch: Path
@@ -46,8 +49,8 @@ class Logs:
     warnings: list[str]
     rejects: Rejects
     written: Params | None
-    _pending: list[tuple[int, bytes]]  # the first line, when it is an event
-    _lines: Iterator[tuple[int, bytes]]
+    skip_first: bool  # the batch's first line holds the parameters, not an event
+    progress: Progress | None = None
 
     def engine(self) -> Engine:
         """A fresh engine with these parameters."""
@@ -55,7 +58,14 @@ class Logs:
 
     def steps(self) -> Iterator[Step]:
         """Every valid event of the batch, then of the stream; bad lines go to ``rejects``."""
-        yield from self._parse(str(self.batch), False, chain(self._pending, self._lines))
+        on_bytes = None
+        if self.progress is not None:
+            self.progress.phase("load batch", self.batch.stat().st_size, "bytes")
+            on_bytes = self.progress.advance
+        lines = numbered_lines(self.batch, on_bytes)
+        if self.skip_first:
+            next(lines, None)
+        yield from self._parse(str(self.batch), False, lines)
         yield from self.stream_steps()
 
     def load(self, D: int | None = None, T: int | None = None) -> Engine:
@@ -64,14 +74,40 @@ class Logs:
         ``D`` and ``T`` replace the parameters in force (a sweep keeps more).
         """
         engine, _, _ = load_batch(
-            self.batch, self.rejects, D=D or self.params.D, T=T or self.params.T, k=self.params.k
+            self.batch,
+            self.rejects,
+            D=D or self.params.D,
+            T=T or self.params.T,
+            k=self.params.k,
+            progress=self.progress,
         )
         return engine
 
-    def stream_steps(self) -> Iterator[Step]:
-        """Every valid event of the stream (none without a stream log)."""
-        if self.stream is not None:
-            yield from self._parse(str(self.stream), True, numbered_lines(self.stream))
+    def stream_steps(self, *, checking: bool = True, until: int | None = None) -> Iterator[Step]:
+        """Every valid event of the stream (none without a stream log).
+
+        ``checking`` says whether the walker decides purchases (for the
+        phase's name and counts); ``until`` is the line it stops at, if it
+        stops early, so that the bar counts to it.
+        """
+        if self.stream is None:
+            return
+        if self.progress is not None:
+            total = until or count_lines(self.stream)
+            if checking:
+                self.progress.phase("check stream", total, "events")
+            else:
+                self.progress.phase("replay stream", total, "lines")
+        yield from self._parse(str(self.stream), True, numbered_lines(self.stream))
+
+    def tick(self, line: int, checked: int = 0, flagged: int = 0, *, last: bool = False) -> None:
+        """The stream walk reached ``line`` with these counts; ``last``: it is over."""
+        if self.progress is None:
+            return
+        if line and (last or not line % TICK_LINES):  # line 0: no stream line was read
+            self.progress.update(line, checked, flagged)
+        if last:
+            self.progress.finish()
 
     def _parse(
         self, source: str, stream: bool, lines: Iterator[tuple[int, bytes]]
@@ -88,16 +124,15 @@ def open_logs(
     D: object = None,
     T: object = None,
     k: object = None,
+    progress: Progress | None = None,
 ) -> Logs:
     """Read the batch log's parameters line (overridden by D, T, k) and get ready to walk.
 
     Raises :class:`~netflag.errors.ParamsError` or :class:`~netflag.errors.InputError`
     with a one-line message, as replay does.
     """
-    lines = numbered_lines(batch)
-    first = next(lines, None)
+    first = next(numbered_lines(batch), None)
     params, skip_first, warnings = read_params(str(batch), first, D, T, k)
-    pending = [first] if first is not None and not skip_first else []
     written: Params | None = None
     if skip_first:
         try:
@@ -109,4 +144,4 @@ def open_logs(
             stream.open("rb").close()
         except OSError as error:
             raise InputError(f"cannot read {stream}: {describe_os_error(error)}") from None
-    return Logs(batch, stream, params, warnings, rejects, written, pending, lines)
+    return Logs(batch, stream, params, warnings, rejects, written, skip_first, progress)

@@ -64,6 +64,7 @@ def collect(logs: Logs) -> ReportData:
     """Replay ``logs`` (as ``netflag replay`` does) and keep what the tables need."""
     engine = logs.engine()
     data = ReportData(engine.params)
+    checked = line = 0
     for step in logs.steps():
         event = step.event
         if isinstance(event, Purchase):
@@ -73,9 +74,12 @@ def collect(logs: Logs) -> ReportData:
         if not step.stream:
             engine.apply(event, check=False)
             continue
+        line = step.line
         decision = engine.apply(event)
+        logs.tick(line, checked, len(data.flags))
         if decision is None or not isinstance(event, Purchase):
             continue
+        checked += 1
         user = engine.user_number(event.user)
         assert user is not None  # noqa: S101 - apply() just interned the buyer
         size = engine.network_size(user)
@@ -88,6 +92,7 @@ def collect(logs: Logs) -> ReportData:
             data.flags.append(
                 FlagRecord(step.line, event.timestamp, event.user, event.amount, baseline, z, size)
             )
+    logs.tick(line, checked, len(data.flags), last=True)
     return data
 
 

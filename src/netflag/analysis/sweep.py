@@ -137,14 +137,18 @@ def sweep(
     result = SweepResult(default, settings, {s: [] for s in wanted})
     D_max, T_max = max(s.D for s in wanted), max(s.T for s in wanted)
     sweeper = _Sweeper(logs.load(D_max, T_max), wanted, result.flags, walk_above)
+    defaults = result.flags[default]  # the flags the bar counts: the default setting's
+    line = 0
     for step in logs.stream_steps():
-        event = step.event
+        event, line = step.event, step.line
         if isinstance(event, Purchase):
             result.checked += 1
-            sweeper.check(event, step.line)
+            sweeper.check(event, line)
             sweeper.apply_purchase(event)
         else:
             sweeper.engine.apply(event, check=False)
+        logs.tick(line, result.checked, len(defaults))
+    logs.tick(line, result.checked, len(defaults), last=True)
     return result
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -22,6 +23,7 @@ from netflag.cli.app import (
     app,
     fail,
 )
+from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, total_size
 from netflag.errors import InputError, NetflagError
 
 if TYPE_CHECKING:
@@ -36,12 +38,12 @@ StreamArg = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
-def _rejects(strict: bool) -> Rejects:
+def _rejects(strict: bool, say: Callable[[str], None]) -> Rejects:
     """Bad lines are printed as FILE:LINE: reason and skipped (or fatal with --strict)."""
     from netflag.pipeline import Rejects
 
     def report(rejection: Rejection) -> None:
-        sys.stderr.write(f"{rejection}\n")
+        say(str(rejection))
 
     return Rejects(strict=strict, report=report)
 
@@ -73,6 +75,7 @@ def explain(
     k: MultiplierOption = None,
     strict: StrictOption = False,
     json: JsonOption = False,
+    progress: ProgressOption = None,
 ) -> None:
     """Explain a decision: the network, the baseline purchases, mean, sd, threshold, z-score.
 
@@ -89,15 +92,19 @@ def explain(
     if user is not None and amount is None:
         raise typer.BadParameter("--user needs --amount", param_hint="--amount")
     try:
-        logs = open_logs(batch, stream, _rejects(strict), D=D, T=T, k=k)
-        if line is not None:
-            found = explain_line(logs, line)
-        else:
-            try:
-                value = Amount.from_text(amount or "")
-            except AmountError as error:
-                raise typer.BadParameter(str(error), param_hint="--amount") from None
-            found = explain_end(logs, user or "", value)
+        value = None if amount is None else Amount.from_text(amount)
+    except AmountError as error:
+        raise typer.BadParameter(str(error), param_hint="--amount") from None
+    large = total_size(batch, stream) >= MIN_BYTES
+    try:
+        with progress_display(progress, large) as display:
+            rejects = _rejects(strict, display.say)
+            logs = open_logs(batch, stream, rejects, D=D, T=T, k=k, progress=display.progress)
+            if line is not None:
+                found = explain_line(logs, line)
+            else:
+                assert value is not None  # noqa: S101 - checked above: --user needs --amount
+                found = explain_end(logs, user or "", value)
     except NetflagError as error:
         raise fail(error) from None
     _warn(logs.warnings)
@@ -126,6 +133,7 @@ def report(
     k: MultiplierOption = None,
     strict: StrictOption = False,
     json: JsonOption = False,
+    progress: ProgressOption = None,
 ) -> None:
     """Replay BATCH then STREAM and report: busiest timestamps, flags, anomalies, networks.
 
@@ -143,8 +151,10 @@ def report(
             from netflag.analysis.report_html import require_plotly
 
             require_plotly()  # before the replay, not after
-        logs = open_logs(batch, stream, _rejects(strict), D=D, T=T, k=k)
-        data = collect(logs)
+        with progress_display(progress, total_size(batch, stream) >= MIN_BYTES) as display:
+            rejects = _rejects(strict, display.say)
+            logs = open_logs(batch, stream, rejects, D=D, T=T, k=k, progress=display.progress)
+            data = collect(logs)
         tables = report_tables(data, top)
         written = write_tables(out, tables) if out is not None else []
         if out is not None and html:
@@ -185,6 +195,7 @@ def sweep(
     k: Annotated[str, typer.Option("--k", "-k", help="Multipliers: a list such as 2,2.5,3.")] = "3",
     strict: StrictOption = False,
     json: JsonOption = False,
+    progress: ProgressOption = None,
 ) -> None:
     """Count the flags of every (D, T, k) combination in one pass, against the default.
 
@@ -202,22 +213,24 @@ def sweep(
         Ds = parse_counts(D, "D", 1) if D is not None else None
         Ts = parse_counts(T, "T", 2) if T is not None else None
         ks = parse_multipliers(k)
-        logs = open_logs(
-            batch,
-            stream,
-            _rejects(strict),
-            D=max(Ds) if Ds else None,
-            T=max(Ts) if Ts else None,
-        )
-        Ds, Ts = Ds or [logs.params.D], Ts or [logs.params.T]
-        settings = grid(Ds, Ts, ks)
-        written = logs.written
-        default = (
-            Setting(written.D, written.T, Fraction(3))
-            if written is not None
-            else Setting(Ds[0], Ts[0], Fraction(3))
-        )
-        result = run_sweep(logs, settings, default)
+        with progress_display(progress, total_size(batch, stream) >= MIN_BYTES) as display:
+            logs = open_logs(
+                batch,
+                stream,
+                _rejects(strict, display.say),
+                D=max(Ds) if Ds else None,
+                T=max(Ts) if Ts else None,
+                progress=display.progress,
+            )
+            Ds, Ts = Ds or [logs.params.D], Ts or [logs.params.T]
+            settings = grid(Ds, Ts, ks)
+            written = logs.written
+            default = (
+                Setting(written.D, written.T, Fraction(3))
+                if written is not None
+                else Setting(Ds[0], Ts[0], Fraction(3))
+            )
+            result = run_sweep(logs, settings, default)
     except NetflagError as error:
         raise fail(error) from None
     _warn(logs.warnings)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,36 +21,33 @@ from netflag.cli.app import (
     app,
     fail,
 )
+from netflag.cli.logs import LogFormat, Stderr
+from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, total_size
 from netflag.errors import NetflagError
 
+if TYPE_CHECKING:
+    from netflag.live import Live
+
 URL_FORMS = "file:PATH, - or redis://HOST:PORT/STREAM"
-CLEAR = "\r\033[K"  # back to the start of a terminal line and erase it
+log = logging.getLogger("netflag.live")
 
 
-class _StderrHandler(logging.Handler):
-    """Log lines on stderr; on a terminal, clear the status line first."""
+@contextmanager
+def stop_on_signals(live: Live) -> Iterator[None]:
+    """SIGTERM/SIGINT stop the run cleanly (final checkpoint); a second one stops it at once."""
 
-    def __init__(self, terminal: bool) -> None:
-        super().__init__()
-        self.terminal = terminal
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if live.stopping:
+            raise KeyboardInterrupt
+        log.warning("%s: stopping after a checkpoint", signal.Signals(signum).name)
+        live.stop()
 
-    def emit(self, record: logging.LogRecord) -> None:
-        prefix = CLEAR if self.terminal else ""
-        sys.stderr.write(f"{prefix}{self.format(record)}\n")
-        sys.stderr.flush()
-
-
-def _status_printer(terminal: bool) -> tuple[float, Callable[[str], None]]:
-    """On a terminal, one line redrawn every second; elsewhere a line every 10 seconds."""
-
-    def say(line: str) -> None:
-        if terminal:
-            sys.stderr.write(f"{CLEAR}netflag: {line}")
-        else:
-            sys.stderr.write(f"netflag: {line}\n")
-        sys.stderr.flush()
-
-    return (1.0 if terminal else 10.0), say
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @app.command()
@@ -109,6 +109,14 @@ def live(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also log startup and checkpoints.")
     ] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            help="text: a status line (redrawn on a terminal); json: one JSON object per line"
+            " with time, level, message and the numbers as fields, for a log stack."
+        ),
+    ] = LogFormat.text,
+    progress: ProgressOption = None,
 ) -> None:
     """Load BATCH (or the checkpoint in --state), then flag SOURCE's purchases as they arrive.
 
@@ -118,43 +126,50 @@ def live(
     """
     from netflag.io.sinks import open_sink
     from netflag.io.sources import open_source
-    from netflag.live import Live, LiveOptions, LiveOutputs, stop_on_signals
+    from netflag.live import Live, LiveOptions, LiveOutputs
 
-    terminal = sys.stderr.isatty()
+    out = Stderr(log_format, sys.stderr.isatty())
     logger = logging.getLogger("netflag")
-    logger.handlers[:] = [_StderrHandler(terminal)]
+    logger.handlers[:] = [out.handler()]
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
     logger.propagate = False
-    every, say = _status_printer(terminal)
-    options = LiveOptions(
-        state=state,
-        D=D,
-        T=T,
-        k=k,
-        strict=strict,
-        max_recommendations=max_recommendations,
-        checkpoint_every=checkpoint_every,
-        checkpoint_seconds=checkpoint_seconds,
-        on_status=None if quiet else say,
-        status_seconds=every,
-    )
+    # Start-up bars (batch load, checkpoint restore) go beside the text format only.
+    large = not out.json and (state is not None or total_size(batch) >= MIN_BYTES)
     try:
-        events = open_source(source)  # before the sinks, so its error is the one reported
-        outputs = LiveOutputs(
-            [open_sink(url) for url in sink or ["-"]],
-            rejects=open_sink(rejects) if rejects else None,
-            actions=open_sink(actions) if actions else None,
-        )
-        runner = Live(batch, events, outputs, options)
-        with stop_on_signals(runner):
-            summary = runner.run(max_events=max_events, idle_timeout=idle_timeout)
+        with progress_display(progress, large) as display:
+            out.display = display
+            options = LiveOptions(
+                state=state,
+                D=D,
+                T=T,
+                k=k,
+                strict=strict,
+                max_recommendations=max_recommendations,
+                checkpoint_every=checkpoint_every,
+                checkpoint_seconds=checkpoint_seconds,
+                on_status=None if quiet else out.status,
+                status_seconds=out.status_seconds,
+                progress=display.progress,
+            )
+            events = open_source(source)  # before the sinks, so its error is the one reported
+            outputs = LiveOutputs(
+                [open_sink(url) for url in sink or ["-"]],
+                rejects=open_sink(rejects) if rejects else None,
+                actions=open_sink(actions) if actions else None,
+            )
+            runner = Live(batch, events, outputs, options)
+            with stop_on_signals(runner):
+                summary = runner.run(max_events=max_events, idle_timeout=idle_timeout)
     except NetflagError as error:
-        raise fail(error) from None
+        if not out.json:
+            raise fail(error) from None
+        out.record("error", str(error), {"exit_code": error.exit_code})
+        raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
-        sys.stderr.write("\nnetflag: stopped at once, without a final checkpoint\n")
+        out.record("warning", "stopped at once, without a final checkpoint")
         raise typer.Exit(130) from None
     if not quiet:
-        sys.stderr.write(f"{CLEAR if terminal else ''}netflag: {summary}\n")
+        out.summary(summary)
 
 
 @app.command()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,16 +16,14 @@ from netflag.cli.app import (
     TrackedOption,
     app,
     fail,
-    progress_bar,
 )
+from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, total_size
 from netflag.errors import NetflagError
 
+if TYPE_CHECKING:
+    from netflag.progress import Progress
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+GENERATE_MIN_LINES = 50_000  # fewer lines are written in a blink: no bar unless asked
 
 
 @app.command()
@@ -47,9 +46,7 @@ def replay(
         typer.Option(help="Also write each rejected line, with file, line and reason, here."),
     ] = None,
     strict: StrictOption = False,
-    progress: Annotated[
-        bool, typer.Option(help="Show a progress bar on stderr for long inputs.")
-    ] = True,
+    progress: ProgressOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
     actions: Annotated[
         Path | None,
@@ -67,10 +64,10 @@ def replay(
     from netflag.analysis.actions import actions_file
     from netflag.replay import replay as run_replay
 
-    total = _size(batch) + _size(stream)
+    large = total_size(batch, stream) >= MIN_BYTES
     try:
         with (
-            progress_bar(total, "bytes", progress) as (advance, say),
+            progress_display(progress, large) as display,
             actions_file(actions, max_recommendations) as on_flag,
         ):
             summary = run_replay(
@@ -82,8 +79,8 @@ def replay(
                 k=k,
                 rejects=rejects,
                 strict=strict,
-                on_reject=lambda rejection: say(str(rejection)),
-                on_progress=advance,
+                on_reject=lambda rejection: display.say(str(rejection)),
+                progress=display.progress,
                 on_flag=on_flag,
             )
     except NetflagError as error:
@@ -92,6 +89,18 @@ def replay(
         sys.stderr.write(f"warning: {warning}\n")
     if not quiet:
         sys.stderr.write(f"netflag: {summary}\n")
+
+
+def _lines_done(progress: Progress) -> Callable[[int, int], None]:
+    """generate's ``progress(done, total)`` as the display's counts."""
+    return lambda done, _total: progress.update(done)
+
+
+def _presets(incomplete: str) -> list[str]:
+    """Shell completion for --preset."""
+    from netflag.generate import PRESETS
+
+    return [name for name in PRESETS if name.startswith(incomplete)]
 
 
 @app.command()
@@ -103,11 +112,12 @@ def generate(
     preset: Annotated[
         str,
         typer.Option(
-            help="small (1k users), medium (10k, 500k lines), large (100k, 5M) or xl (1M, 20M)."
+            help="small (1k users), medium (10k, 500k lines), large (100k, 5M) or xl (1M, 20M).",
+            autocompletion=_presets,
         ),
     ] = "small",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bytes.")] = 0,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    progress: ProgressOption = None,
 ) -> None:
     """Write a realistic synthetic batch log and stream log into OUTDIR."""
     import time
@@ -121,19 +131,18 @@ def generate(
         )
     started = time.perf_counter()
     lines = PRESETS[preset].batch_lines + PRESETS[preset].stream_lines
-    with progress_bar(lines, "lines", progress) as (advance, _):
-        done = 0
-
-        def tick(now: int, _total: int) -> None:
-            nonlocal done
-            if advance is not None:
-                advance(now - done)
-            done = now
-
+    with progress_display(progress, lines >= GENERATE_MIN_LINES) as display:
+        shown = display.progress
+        if shown is not None:
+            shown.phase("write logs", lines, "lines")
         try:
-            result = run_generate(outdir, preset, seed, progress=tick)
+            result = run_generate(
+                outdir, preset, seed, progress=None if shown is None else _lines_done(shown)
+            )
         except OSError as error:
             raise fail(NetflagError(f"cannot write {outdir}: {error.strerror}")) from None
+        if shown is not None:
+            shown.finish()
     sys.stderr.write(
         f"netflag: wrote {result.batch_lines:,} batch lines and {result.stream_lines:,} "
         f"stream lines ({result.users:,} users) to {outdir} "

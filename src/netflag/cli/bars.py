@@ -1,0 +1,191 @@
+"""Rich bars for the phases a run announces: one row per phase, each counted in its own unit.
+
+Imported only when bars are shown (:mod:`netflag.cli.progress`): rich costs
+tens of milliseconds to import. A row shows what its phase can honestly
+measure: bytes and their rate while a file is read, events with checks a
+second and flags so far while a stream is checked (its ETA from that check
+rate), and only a spinner and the time spent when nothing can be measured as
+it goes (the column-wise load). Finished phases stay listed, ticked, until the
+run ends and the bars make way for the summary line.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import TracebackType
+
+from rich.console import Console
+from rich.filesize import decimal, pick_unit_and_suffix
+from rich.progress import (
+    BarColumn,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+)
+from rich.progress import Progress as RichProgress
+from rich.table import Column
+from rich.text import Text
+
+from netflag.cli.progress import Display
+from netflag.progress import Unit
+
+PUSH_SECONDS = 0.05  # counts reach rich at most this often; it redraws 10 times a second
+SIZES = ["bytes", "kB", "MB", "GB", "TB", "PB"]
+PUSH_BYTES = 1 << 18  # bytes gathered before rich hears them (per-line loaders report often)
+
+
+def _clock(seconds: float) -> str:
+    """``0:07``, ``12:34``, ``1:02:03``: short, since terminals are often 80 columns."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _rate(task: Task, amount: float) -> float:
+    elapsed = task.elapsed or 0.0
+    return amount / elapsed if elapsed > 0 else 0.0
+
+
+class _Counts(ProgressColumn):
+    """What the phase counted so far, in its unit, with the rate that matters for it."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None or task.fields.get("spinner"):
+            return Text(task.fields["detail"])
+        unit: Unit = task.fields["unit"]
+        done, total = int(task.completed), int(task.total)
+        if unit == "bytes":
+            size, suffix = pick_unit_and_suffix(total, SIZES, 1000)
+            speed = decimal(int(_rate(task, done)))
+            return Text(f"{done / size:,.1f}/{total / size:,.1f} {suffix} {speed}/s")
+        if unit == "lines":
+            return Text(f"{done:,}/{total:,} lines {_rate(task, done):,.0f}/s")
+        checked, flagged = task.fields["checked"], task.fields["flagged"]
+        return Text(
+            f"{done:,}/{total:,} events {_rate(task, checked):,.0f} checks/s {flagged:,} flags"
+        )
+
+
+class _Time(ProgressColumn):
+    """Time left while a measurable phase runs, time spent otherwise.
+
+    The ETA is the rest of the phase at its average pace so far: for a stream,
+    the checks still to come (the remaining events at the share of purchases
+    seen so far) over the check rate shown beside it.
+    """
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        if task.finished or task.stop_time is not None:
+            return Text(f"in {elapsed:.2f} s" if elapsed < 60 else f"in {_clock(elapsed)}")
+        if task.total is None or task.fields.get("spinner"):
+            return Text(_clock(elapsed))
+        done = task.completed
+        if done <= 0:
+            return Text("eta -:--")
+        return Text(f"eta {_clock((task.total - done) * elapsed / done)}")
+
+
+class Bars(Display):
+    """A :class:`~netflag.progress.Progress` drawn with rich on stderr; a context manager."""
+
+    def __init__(self, *, force_terminal: bool = False) -> None:
+        self.console = Console(stderr=True, force_terminal=force_terminal or None)
+        self._bars = RichProgress(
+            SpinnerColumn(finished_text="[green]✓"),
+            TextColumn("{task.description}", table_column=Column(no_wrap=True)),
+            BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=2, max_width=30)),
+            TaskProgressColumn(),
+            _Counts(table_column=Column(no_wrap=True, overflow="ellipsis")),
+            _Time(table_column=Column(no_wrap=True)),
+            console=self.console,
+            transient=True,
+            redirect_stdout=False,  # stdout may carry results (live's `--sink -`)
+        )
+        self.progress = self
+        self._task: TaskID | None = None
+        self._total: int | None = None
+        self._pending = self._push_every = 0
+        self._counts: tuple[int, int, int] | None = None
+        self._pushed = 0.0
+        self.showing = False
+
+    def __enter__(self) -> Bars:
+        self._bars.start()
+        self.showing = True
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop()
+
+    def say(self, line: str) -> None:
+        if self.showing:
+            self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            sys.stderr.write(line + "\n")
+
+    # The library's side: netflag.progress.Progress.
+
+    def phase(
+        self, name: str, total: int | None = None, unit: Unit = "bytes", detail: str = ""
+    ) -> None:
+        self._complete()
+        self._total = total
+        self._pending, self._counts = 0, None
+        self._push_every = PUSH_BYTES if unit == "bytes" else 1
+        self._task = self._bars.add_task(
+            name, total=total, unit=unit, detail=detail, checked=0, flagged=0, spinner=total is None
+        )
+        self._bars.refresh()  # a new phase shows at once, however short it turns out
+
+    def advance(self, amount: int) -> None:
+        self._pending += amount
+        if self._pending >= self._push_every and self._task is not None:
+            self._bars.advance(self._task, self._pending)
+            self._pending = 0
+
+    def update(self, done: int, checked: int = 0, flagged: int = 0) -> None:
+        self._counts = (done, checked, flagged)
+        now = time.monotonic()
+        if now - self._pushed >= PUSH_SECONDS:
+            self._push()
+            self._pushed = now
+
+    def finish(self) -> None:
+        self._complete()
+        self._stop()
+
+    def _push(self) -> None:
+        if self._task is None:
+            return
+        if self._pending:
+            self._bars.advance(self._task, self._pending)
+            self._pending = 0
+        if self._counts is not None:
+            done, checked, flagged = self._counts
+            self._bars.update(self._task, completed=done, checked=checked, flagged=flagged)
+
+    def _complete(self) -> None:
+        """The current phase is over: all its work done, its clock stopped."""
+        if self._task is None:
+            return
+        self._push()
+        total = 1 if self._total is None else self._total  # a spinner's phase: done, once
+        self._bars.update(self._task, total=total, completed=total)
+        self._bars.stop_task(self._task)
+        self._task = None
+
+    def _stop(self) -> None:
+        """Take the bars off the screen (a final frame first); later lines print plainly."""
+        if self.showing:
+            self.showing = False
+            self._bars.stop()

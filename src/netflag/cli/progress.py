@@ -1,0 +1,77 @@
+"""The one progress display of every command: whether to show it, and a printer beside it.
+
+Library functions announce their phases through :class:`netflag.progress.Progress`;
+:func:`progress_display` decides whether anyone watches (stderr is a terminal
+and the input is large, unless ``--progress``/``--no-progress`` says) and only
+then imports rich (:mod:`netflag.cli.bars`), so ``--help`` and short runs never
+pay for it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netflag.progress import Progress
+
+ProgressOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress",
+        help="Show phases and progress bars on stderr. Default: when stderr is a terminal"
+        " and the input is large; --progress also on a pipe.",
+        show_default=False,
+    ),
+]
+# In auto mode bars only pay off for work that takes more than a blink.
+MIN_BYTES = 4 * 1024 * 1024
+
+
+class Display:
+    """No bars: lines go straight to stderr, and the library hears no phases."""
+
+    progress: Progress | None = None
+    showing = False  # bars are on screen now
+
+    def say(self, line: str) -> None:
+        """Print one line on stderr (above the bars, when there are some)."""
+        sys.stderr.write(line + "\n")
+
+
+def total_size(*paths: Path | None) -> int:
+    """Bytes of the inputs that exist, to judge whether a run is long enough for bars."""
+    size = 0
+    for path in paths:
+        with suppress(OSError):  # the command reports it in its own words
+            size += os.stat(path).st_size if path is not None else 0
+    return size
+
+
+def wanted(choice: bool | None, large: bool) -> bool:
+    """``--progress`` or ``--no-progress`` when given; else only a large input on a terminal."""
+    if choice is not None:
+        return choice
+    return large and sys.stderr.isatty()
+
+
+@contextmanager
+def progress_display(choice: bool | None, large: bool) -> Iterator[Display]:
+    """A :class:`Display` for the run: rich bars on stderr when :func:`wanted`, else plain.
+
+    ``display.progress`` goes to the library; ``display.say`` prints a line
+    without breaking the bars. ``--progress`` draws them even when stderr is
+    not a terminal (a pipe, a test).
+    """
+    if not wanted(choice, large):
+        yield Display()  # no bars: no need to import rich either
+        return
+    from netflag.cli.bars import Bars
+
+    with Bars(force_terminal=choice is True) as bars:
+        yield bars
