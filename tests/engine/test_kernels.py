@@ -57,3 +57,22 @@ def test_without_the_compiled_core_the_python_engine_runs_and_says_so_once(
     assert len(outputs) == 3
     assert outputs[0].read_bytes() == outputs[1].read_bytes() == outputs[2].read_bytes()
     assert outputs[0].read_bytes().count(b"\n") == 14
+
+
+def test_counts_beyond_32_bits_run_on_the_python_core(tmp_path: Path) -> None:
+    """D or T of 2**31 or more are valid parameters the compiled core cannot hold."""
+    assert Engine(Params(3, 2**31)).kernel == "python"
+    assert Engine(Params(2**31, 50), kernel="compiled").kernel == "python"
+    out = tmp_path / "out.json"
+    logs = "insight_testsuite/tests/test_1/log_input"
+    args = ["replay", f"{logs}/batch_log.json", f"{logs}/stream_log.json", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "netflag", *args, "--T", str(3 * 10**9)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert out.read_bytes().endswith(b'"amount": "1601.83", "mean": "29.10", "sd": "21.46"}\n')

@@ -84,8 +84,9 @@ class Engine:
 
     @property
     def kernel(self) -> Kernel:
-        """Which core decides: ``compiled`` or ``python`` (after an amount too large
-        for 64-bit units, the engine moves to ``python`` for good)."""
+        """Which core decides: ``compiled`` or ``python``. D or T of 2**31 or more
+        take ``python``, and so does an engine, for good, from the first amount too
+        large for the compiled core's 64-bit units."""
         return self._kernel
 
     @property

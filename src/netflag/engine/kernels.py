@@ -41,11 +41,19 @@ def units_limit(kernel: Kernel) -> int | None:
     return None if _compiled is None or kernel == "python" else int(_compiled.UNITS_LIMIT)
 
 
+# The compiled core counts D and T in 32-bit ints (and T * units**2 in 128 bits).
+COUNT_LIMIT = 1 << 31
+
+
 def new_core(D: int, T: int, kernel: Kernel | None = None) -> tuple[Any, Kernel]:
-    """A fresh core of the wanted kind (the default one when None)."""
+    """A fresh core of the wanted kind (the default one when None).
+
+    D or T too large for the compiled core (2**31 or more) get the Python core,
+    as amounts too large for it do (see ``Engine.kernel``).
+    """
     global _told
     kernel = kernel or default_kernel()
-    if kernel == "compiled":
+    if kernel == "compiled" and max(D, T) < COUNT_LIMIT:
         if _compiled is None:
             raise ImportError(f"the compiled core is not available: {MISSING}")
         return _compiled.Core(D, T), kernel
