@@ -10,10 +10,12 @@ live in :mod:`netflag.pipeline` and are importable from here as before.
 
 from __future__ import annotations
 
+import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +131,12 @@ def load_batch(
     in bytes (the state is built as lines are read), or, column-wise, "load
     batch" then "build state", neither measurable as it goes (spinners).
     """
-    first = next(numbered_lines(batch), None)
+    # A pipe (`<(zcat batch.json.gz)`) can be read only once: one pass, line by line.
+    once = not _regular_file(batch)
+    if once and progress is not None:
+        progress.phase("load batch")
+    lines = numbered_lines(batch, progress.advance if once and progress is not None else None)
+    first = next(lines, None)
     params, skip_first, warnings = read_params(str(batch), first, D, T, k)
     params_line = first[0] if first is not None and skip_first else None
     source = str(batch)
@@ -138,6 +145,10 @@ def load_batch(
         rejects(Rejection(source, line, reason, raw))
 
     engine = Engine(params, strategy=strategy, kernel=kernel)
+    if once:
+        if first is not None and params_line is None:
+            lines = chain([first], lines)
+        return engine, _apply_lines(engine, rejects, source, lines), warnings
     size = batch.stat().st_size
     advance = None if progress is None else progress.advance
     if bulk is None and engine.kernel == "compiled":
@@ -164,11 +175,26 @@ def load_batch(
     lines = numbered_lines(batch, advance)
     if params_line is not None:
         next(lines, None)
+    return engine, _apply_lines(engine, rejects, source, lines), warnings
+
+
+def _regular_file(path: Path) -> bool:
+    """False for a pipe or a device (read once, not mapped, no size); errors come later."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return True  # let the reader say what is wrong, in one line
+
+
+def _apply_lines(
+    engine: Engine, rejects: Rejects, source: str, lines: Iterable[tuple[int, bytes]]
+) -> int:
+    """Apply batch lines one by one (bad ones to ``rejects``); returns the events applied."""
     applied = 0
     for _, _, event in rejects.events(source, lines):
         engine.apply(event, check=False)
         applied += 1
-    return engine, applied, warnings
+    return applied
 
 
 def check_inputs(out: Path, *inputs: Path) -> None:

@@ -2,7 +2,8 @@
 
 The hypothesis properties (test_detector.py) use short logs, too short to fill
 the compiled core's side array or to trigger its compaction; these runs do both
-and compare every decision with the pure-Python core.
+(the first by evictions, the last by late arrivals) and compare every decision
+with the pure-Python core.
 """
 
 from __future__ import annotations
@@ -42,13 +43,31 @@ def verdicts(engine: Engine, log: list[Event]) -> list[tuple[bool, int, int, int
 
 
 @pytest.mark.parametrize(
-    ("seed", "D", "strategy"), [(1, 1, "auto"), (2, 2, "scan"), (3, 3, "walk"), (4, 5, "auto")]
+    ("seed", "D", "strategy", "events", "users", "T"),
+    [
+        (1, 1, "auto", 14_000, 40, 3),  # evictions: the index is compacted every ~1,100
+        (2, 2, "scan", 14_000, 40, 3),
+        (3, 3, "walk", 14_000, 40, 3),
+        (4, 5, "auto", 14_000, 40, 3),
+        (5, 3, "auto", 40_000, 3_000, 20),  # few evictions: the side array fills and merges
+    ],
 )
-def test_long_churned_runs_match_the_python_core(seed: int, D: int, strategy: str) -> None:
-    log = churned_log(seed, 14_000, users=40)
-    params = Params(D, 3)
+def test_long_churned_runs_match_the_python_core(
+    seed: int, D: int, strategy: str, events: int, users: int, T: int
+) -> None:
+    log = churned_log(seed, events, users)
+    params = Params(D, T)
     compiled = Engine(params, strategy=strategy, kernel="compiled")  # type: ignore[arg-type]
     python = Engine(params, strategy=strategy, kernel="python")  # type: ignore[arg-type]
     assert verdicts(compiled, log) == verdicts(python, log)
     assert compiled.kernel == "compiled"
     assert compiled.state() == python.state()
+
+
+@pytest.mark.parametrize("kernel", ["compiled", "python"])
+def test_a_self_friendship_is_refused_by_the_core(kernel: str) -> None:
+    """The parser rejects such lines; a library caller gets an error, not a broken state."""
+    engine = Engine(Params(1, 2), kernel=kernel)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="themselves"):
+        engine.apply(Befriend(0, "c", "c"))
+    assert engine.state().edges == []

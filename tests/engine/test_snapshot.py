@@ -8,6 +8,7 @@ import mmap
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from netflag.engine import Engine, EngineState, Params, snapshot
@@ -91,6 +92,10 @@ def test_a_file_loads_as_views_of_its_map(engine: Engine, tmp_path: Path) -> Non
     loaded = snapshot.load_file(path, version=VERSION)
     assert isinstance(loaded.state.ts, memoryview) and isinstance(loaded.state.ts.obj, mmap.mmap)
     assert loaded.state == engine.state() and loaded.extra == {"n": 1}
+    for name in ("edge_lo", "edge_hi", "ts", "seq", "owner", "units"):  # aligned in memory
+        column = getattr(loaded.state, name)
+        address = np.frombuffer(column, dtype=column.format).__array_interface__["data"][0]
+        assert address % 64 == 0, name
 
 
 @pytest.mark.parametrize(
@@ -140,6 +145,7 @@ def test_a_well_formed_but_inconsistent_head_is_refused(engine: Engine) -> None:
     [
         ([-1], [1], [], [], [], []),  # an edge to no one
         ([1], [0], [], [], [], []),  # not lo < hi
+        ([0, 0], [1, 1], [], [], [], []),  # an edge twice
         ([], [], [5, 4], [0, 1], [0, 1], [1, 1]),  # not sorted by key
         ([], [], [5], [0], [7], [1]),  # an unknown buyer
         ([], [], [1, 2, 3], [0, 1, 2], [0, 0, 0], [1, 1, 1]),  # more than T a user

@@ -132,3 +132,12 @@ def test_a_line_over_the_limit_is_rejected_alike_by_every_loader() -> None:
     per_line = load(text, bulk=False)
     assert per_line[2][0][0] == 3 and "longer than" in per_line[2][0][1]
     assert load(text, bulk=None) == per_line
+
+
+def test_a_blank_line_over_the_limit_is_rejected_alike_by_every_loader() -> None:
+    blank = " " * ((1 << 20) + 5)
+    text = f'{{"D":"1", "T":"2"}}\n{ODD_LINES[4]}\n{blank}\r\n{ODD_LINES[5]}\n'.encode()
+    per_line = load(text, bulk=False)
+    assert [line for line, _ in per_line[2]] == [3]
+    assert load(text, bulk=None) == per_line
+    assert load(text, bulk=True) == per_line

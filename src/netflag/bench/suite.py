@@ -68,9 +68,12 @@ def _within(seconds: float | None = None, mib: float | None = None, floor: float
     def holds(row: Row) -> bool:
         return (
             (seconds is None or row.seconds <= seconds)
-            and (mib is None or (row.peak_mib or 0) <= mib)
+            and (mib is None or (row.peak_mib is not None and row.peak_mib <= mib))
             and (floor is None or (row.floor_ratio or floor + 1) <= floor)
-            and (rate is None or (row.checks_per_second or 0) >= rate)
+            and (
+                rate is None
+                or (row.checks_per_second is not None and row.checks_per_second >= rate)
+            )
         )
 
     return holds

@@ -154,6 +154,9 @@ DEF WALK = 3
 cdef array.array _INT32 = _array.array('i')
 cdef array.array _INT64 = _array.array('q')
 cdef int64_t NO_KEY = -(1 << 62)
+# The buyer's side of a walk is marked to at most this radius (the rest is searched
+# from each candidate); tuned on generated graphs, see docs/benchmarks.md.
+DEF NEAR_LIMIT = 2
 # Out-of-order arrivals wait in a small sorted side array, merged in past this size.
 cdef size_t SIDE_MIN = 4096
 
@@ -162,8 +165,6 @@ cdef extern from "<string.h>" nogil:
     const void *memchr(const void *s, int c, size_t n)
     int memcmp(const void *a, const void *b, size_t n)
 
-# As netflag.io.limits.MAX_ID_CHARS (canonical ids are ASCII: one byte a character).
-DEF MAX_ID_BYTES = 256
 cdef int64_t[19] _POW10
 _POW10[0] = 1
 for _i in range(1, 19):
@@ -225,12 +226,12 @@ cdef inline bint _timestamp(const unsigned char *p, int64_t *out) noexcept:
 
 
 cdef inline bint _identifier(const unsigned char **p, const unsigned char *stop,
-                             const unsigned char **out, size_t *size) noexcept:
-    """A quoted id: 1 to ``MAX_ID_BYTES`` printable ASCII characters, no quote or backslash."""
+                             const unsigned char **out, size_t *size, size_t max_id) noexcept:
+    """A quoted id: 1 to ``max_id`` printable ASCII characters, no quote or backslash."""
     cdef const unsigned char *start = p[0]
     cdef const unsigned char *q = start
-    if stop - start > MAX_ID_BYTES + 1:
-        stop = start + MAX_ID_BYTES + 1  # a longer id is left to the parser, which rejects it
+    if <size_t>(stop - start) > max_id + 1:
+        stop = start + max_id + 1  # a longer id is left to the parser, which rejects it
     while q < stop and q[0] != 34:
         if q[0] < 32 or q[0] > 126 or q[0] == 92:
             return False
@@ -245,7 +246,7 @@ cdef inline bint _identifier(const unsigned char **p, const unsigned char *stop,
 cdef inline int _canonical(const unsigned char *p, const unsigned char *stop, int64_t *ts,
                            const unsigned char **id1, size_t *size1,
                            const unsigned char **id2, size_t *size2,
-                           int64_t *units, int *scale) noexcept:
+                           int64_t *units, int *scale, size_t max_id) noexcept:
     """The event of a canonical line: 1 purchase, 2 befriend, 3 unfriend; 0 if not one."""
     cdef int kind
     if not _literal(&p, stop, b'{"event_type":"', 15):
@@ -267,7 +268,7 @@ cdef inline int _canonical(const unsigned char *p, const unsigned char *stop, in
     cdef int whole = 0, fraction = 0
     cdef int64_t value = 0
     if kind == 1:
-        if not _literal(&p, stop, b'", "id": "', 10) or not _identifier(&p, stop, id1, size1):
+        if not _literal(&p, stop, b'", "id": "', 10) or not _identifier(&p, stop, id1, size1, max_id):
             return 0
         if not _literal(&p, stop, b', "amount": "', 13):
             return 0
@@ -294,9 +295,10 @@ cdef inline int _canonical(const unsigned char *p, const unsigned char *stop, in
         if not _literal(&p, stop, b'"}', 2):
             return 0
     else:
-        if not _literal(&p, stop, b'", "id1": "', 11) or not _identifier(&p, stop, id1, size1):
+        if not _literal(&p, stop, b'", "id1": "', 11) or not _identifier(&p, stop, id1, size1, max_id):
             return 0
-        if not _literal(&p, stop, b', "id2": "', 10) or not _identifier(&p, stop, id2, size2):
+        if not _literal(&p, stop, b', "id2": "', 10) or not _identifier(&p, stop, id2, size2,
+                                                                          max_id):
             return 0
         if not _literal(&p, stop, b"}", 1):
             return 0
@@ -323,9 +325,7 @@ cdef class Core:
     cdef vector[uint32_t] seen              # the candidate's side of a far walk
     cdef uint32_t seen_stamp
     cdef vector[int32_t] reach_queue
-    cdef public int near_limit              # the buyer's side of a walk: at most this radius
     cdef readonly int64_t max_units
-    cdef public double budget_factor        # auto: grow the ball while its bound stays below
 
     def __init__(self, int D, int T):
         if D < 1 or T < 2:
@@ -334,8 +334,6 @@ cdef class Core:
         self.stamp = 0
         self.dead = 0
         self.max_units = 0
-        self.budget_factor = 1.0
-        self.near_limit = 2
         self.seen_stamp = 0
 
     # -- users and friendships ------------------------------------------------
@@ -395,10 +393,15 @@ cdef class Core:
         if user < 0 or <size_t>user >= self.adj.size():
             raise IndexError(f"no user number {user}")
 
-    def befriend(self, int32_t a, int32_t b):
-        """Add the edge; False when it already existed."""
+    cdef inline void _pair(self, int32_t a, int32_t b) except *:
         self._known(a)
         self._known(b)
+        if a == b:
+            raise ValueError("a user cannot befriend themselves")
+
+    def befriend(self, int32_t a, int32_t b):
+        """Add the edge; False when it already existed."""
+        self._pair(a, b)
         if self._linked(a, b):
             return False
         self.adj[a].push_back(b)
@@ -416,8 +419,7 @@ cdef class Core:
 
     def unfriend(self, int32_t a, int32_t b):
         """Remove the edge; False when it was absent."""
-        self._known(a)
-        self._known(b)
+        self._pair(a, b)
         if not self._linked(a, b):
             return False
         self._drop(a, b)
@@ -561,7 +563,7 @@ cdef class Core:
         cdef int r = self.ends.size() - 1
         cdef size_t start, stop, i, j
         cdef int64_t bound
-        cdef int32_t x, y
+        cdef int32_t y
         cdef uint32_t stamp = self.stamp
         cdef vector[int32_t] *row
         while r < radius:
@@ -613,14 +615,14 @@ cdef class Core:
         """
         self._known(user)
         cdef int D = self.D, T = self.T
-        cdef int far = D - min(D - D // 2, self.near_limit)
+        cdef int far = D - min(D - D // 2, NEAR_LIMIT)
         cdef int reached
         cdef int64_t budget = -1
         self._start(user)
         reached = self._grow(D - far, -1)
         if strategy != WALK:
             if strategy == AUTO:
-                budget = <int64_t>(self.budget_factor * sqrt(<double>T * self.adj.size())) + 64
+                budget = <int64_t>sqrt(<double>T * self.adj.size()) + 64
             reached = self._grow(D, budget)
         cdef nf_u128 s1 = 0, s2 = 0
         cdef int64_t n = 0
@@ -748,7 +750,7 @@ cdef class Core:
         cdef uint32_t own = self.seen_stamp
         cdef vector[int32_t] *queue = &self.reach_queue
         cdef int r
-        cdef int32_t x, y
+        cdef int32_t y
         cdef const vector[int32_t] *row
         if self.seen.size() < self.adj.size():
             self.seen.resize(self.adj.size(), 0)
@@ -813,6 +815,8 @@ cdef class Core:
             a, b = lo[i], hi[i]
             if a < 0 or b >= users or a >= b:
                 raise ValueError("an edge names an unknown user or is not (lo < hi)")
+            if i and (a < lo[i - 1] or a == lo[i - 1] and b <= hi[i - 1]):
+                raise ValueError("edges are not sorted, or one repeats")
             degree[a] += 1
             degree[b] += 1
         for i in range(users):
@@ -871,20 +875,25 @@ cdef class Core:
     # -- the canonical-line fast path -------------------------------------------
 
     def feed(self, const unsigned char[:] data, Py_ssize_t pos, Py_ssize_t end,
-             Py_ssize_t line, int64_t seq, int scale):
+             Py_ssize_t line, int64_t seq, int scale, size_t max_id, size_t max_line):
         """Apply the event lines of ``data`` from ``pos`` while they have the canonical shape.
 
         The canonical shape is the one the challenge and ``netflag generate`` write
-        (``netflag.io.bulk.CANONICAL``): fixed key order and spacing, ASCII ids
-        without escapes, amounts of 1-12 digits and up to 3 decimals, a real date
+        (``netflag.io.bulk.CANONICAL``, whose ids may also be non-ASCII): fixed key
+        order and spacing, printable ASCII ids without quote or backslash, amounts of 1-12 digits and up to 3 decimals, a real date
         and time. Such a line cannot mean anything but the event read here. Blank
         lines are skipped. Stops at the first other line, at one needing a finer
         scale than ``scale`` or a self-friendship (the caller handles those, so
         rejects and their reasons stay in one place), or once past ``end``.
 
+        Ids over ``max_id`` bytes and lines over ``max_line`` (blank ones too) are
+        left to the caller, whose limits reject them (``netflag.io.limits``).
+
         Returns ``(pos, line, seq)``: where it stopped, the number of the last line
         consumed, and the next arrival number.
         """
+        if pos < 0 or not 0 <= scale <= 18:
+            raise ValueError("feed() needs pos >= 0 and a scale of 0 to 18")
         cdef Py_ssize_t n = data.shape[0]
         if n == 0 or pos >= n:
             return pos, line, seq
@@ -906,13 +915,14 @@ cdef class Core:
             stop = base + n if nl == NULL else nl
             after = n if nl == NULL else (nl - base) + 1
             p = base + at
-            if _blank(p, stop):
+            if <size_t>(stop - p) <= max_line and _blank(p, stop):
                 at = after
                 line += 1
                 continue
             if stop > p and stop[-1] == 13:
                 stop -= 1
-            kind = _canonical(p, stop, &ts, &id1, &size1, &id2, &size2, &units, &amount_scale)
+            kind = _canonical(p, stop, &ts, &id1, &size1, &id2, &size2, &units, &amount_scale,
+                              max_id)
             if kind == 0 or amount_scale > scale:
                 break
             if kind == 1:

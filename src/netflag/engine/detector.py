@@ -180,17 +180,22 @@ class Engine:
         engine._seq = state.next_seq
         return engine
 
-    def feed(self, data: bytes | mmap, pos: int, end: int, line: int) -> tuple[int, int]:
+    def feed(
+        self, data: bytes | mmap, pos: int, end: int, line: int, *, max_id: int, max_line: int
+    ) -> tuple[int, int]:
         """Apply batch lines of ``data`` from byte ``pos`` while they are canonical.
 
         The compiled core's fast path for batch logs in the challenge's own
         spelling: it applies such lines (checking nothing) up to byte ``end``
         and stops at any other line, which the caller parses and applies (or
-        rejects) itself. ``line`` is the number of the line before ``pos``.
-        Returns ``(pos, line)`` where it stopped. The pure-Python core applies
-        nothing here.
+        rejects) itself, and at ids over ``max_id`` bytes and lines over
+        ``max_line`` (the caller's limits reject those). ``line`` is the number
+        of the line before ``pos``. Returns ``(pos, line)`` where it stopped.
+        The pure-Python core applies nothing here.
         """
-        pos, line, self._seq = self._core.feed(data, pos, end, line, self._seq, self._scale)
+        pos, line, self._seq = self._core.feed(
+            data, pos, end, line, self._seq, self._scale, max_id, max_line
+        )
         return pos, line
 
     def apply(self, event: Event, *, check: bool = True) -> Decision | None:

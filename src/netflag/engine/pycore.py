@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Sequence
+from mmap import mmap
 
 from netflag.engine.graph import Graph
 from netflag.engine.history import SEQ_BITS, History, order_key
@@ -34,6 +35,11 @@ INT64_MAX = (1 << 63) - 1
 # Cached radius-2 balls are dropped wholesale past this many members in all (bounds memory).
 BALL_CACHE_LIMIT = 2_000_000
 _LOW = (1 << SEQ_BITS) - 1
+
+
+def _pair(a: int, b: int) -> None:
+    if a == b:
+        raise ValueError("a user cannot befriend themselves")
 
 
 def as_ints(column: Sequence[int]) -> list[int]:
@@ -87,6 +93,7 @@ class Core:
 
     def befriend(self, a: int, b: int) -> bool:
         """Add the edge; False when it already existed."""
+        _pair(a, b)
         if not self._graph.befriend(a, b):
             return False
         self._forget_balls(a, b)
@@ -94,6 +101,7 @@ class Core:
 
     def unfriend(self, a: int, b: int) -> bool:
         """Remove the edge; False when it was absent."""
+        _pair(a, b)
         if b not in self._graph.adj[a]:
             return False
         self._forget_balls(a, b)  # while the edge is still there
@@ -249,7 +257,15 @@ class Core:
     # -- whole state ----------------------------------------------------------------
 
     def feed(
-        self, data: bytes, pos: int, end: int, line: int, seq: int, scale: int
+        self,
+        data: bytes | mmap,
+        pos: int,
+        end: int,
+        line: int,
+        seq: int,
+        scale: int,
+        max_id: int,
+        max_line: int,
     ) -> tuple[int, int, int]:
         """The compiled core's canonical-line fast path; here it applies nothing."""
         return pos, line, seq
@@ -279,6 +295,9 @@ class Core:
             raise ValueError("purchase columns differ in length")
         if any(a < 0 or b >= users or a >= b for a, b in zip(lo_, hi_, strict=True)):
             raise ValueError("an edge names an unknown user or is not (lo < hi)")
+        pairs = list(zip(lo_, hi_, strict=True))
+        if any(p >= q for p, q in zip(pairs, pairs[1:], strict=False)):
+            raise ValueError("edges are not sorted, or one repeats")
         if any(o < 0 or o >= users for o in owner_) or min(units_ + ts_ + seq_, default=0) < 0:
             raise ValueError("a purchase names an unknown user or holds a negative value")
         keys = [order_key(t, s) for t, s in zip(ts_, seq_, strict=True)]

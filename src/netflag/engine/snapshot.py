@@ -4,8 +4,8 @@ A snapshot is one file: a text head, then the state's columns as raw arrays::
 
     netflag-snapshot 2 <sha256 of everything after this line, hex>
     {"columns": [...], "extra": {...}, "netflag": "0.1.0", "params": {...}, ...}
-    <zero padding to a multiple of 64 bytes>
-    <column bytes, each starting on a multiple of 64 bytes>
+    <zero padding to a multiple of 64 bytes of the file>
+    <column bytes, each starting on a multiple of 64 bytes of the file>
 
 Line 1 is checked first (magic, then format version), then the checksum, then
 the netflag version, so a corrupt, truncated or foreign file is always a clear
@@ -40,6 +40,7 @@ from netflag.errors import CheckpointError, ParamsError
 MAGIC = "netflag-snapshot"
 FORMAT = 2
 ALIGN = 64
+FIRST_LINE = len(MAGIC) + len(f" {FORMAT} ") + 64 + 1  # magic, format, sha256 in hex, newline
 # (column, type code) in file order; units fall back to "json" beyond int64.
 COLUMNS = (
     ("users", "json"),
@@ -111,13 +112,18 @@ def dump_parts(
         "params": {"D": params.D, "T": params.T, "k": str(params.k)},
         "scale": state.scale,
     }) + b"\n"  # fmt: skip
-    parts: list[bytes | memoryview] = [head, bytes(_padded(len(head)) - len(head))]
+    # Line 1 has a fixed length, so the columns can start on multiples of 64 bytes
+    # of the file itself (and of its map): every int64 column is aligned.
+    before = FIRST_LINE + len(head)
+    parts: list[bytes | memoryview] = [head, bytes(_padded(before) - before)]
     for _, _, body in bodies:
         parts += [body, bytes(_padded(len(body)) - len(body))]
     digest = hashlib.sha256()
     for part in parts:
         digest.update(part)
-    return [f"{MAGIC} {FORMAT} {digest.hexdigest()}\n".encode(), *parts]
+    first = f"{MAGIC} {FORMAT} {digest.hexdigest()}\n".encode()
+    assert len(first) == FIRST_LINE  # noqa: S101 - the layout above depends on it
+    return [first, *parts]
 
 
 def _fits(units: Sequence[int]) -> bool:
@@ -182,7 +188,8 @@ def load(data: bytes | memoryview, *, version: str, where: str = "snapshot") -> 
             " start again from the batch log (remove the state directory) or use that version"
         )
     try:
-        state = _state(header, rest[_padded(head_end + 1) :])
+        start = _padded(end + 1 + head_end + 1) - (end + 1)  # the columns, aligned in the file
+        state = _state(header, rest[start:])
     except (KeyError, TypeError, ValueError, ZeroDivisionError, ParamsError) as error:
         raise CheckpointError(f"{where}: snapshot content is invalid ({error})") from None
     return Snapshot(state, header["extra"])

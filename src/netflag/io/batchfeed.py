@@ -18,7 +18,7 @@ from pathlib import Path
 from netflag.engine import Engine
 from netflag.errors import InputError
 from netflag.io.events import LineError, parse_event
-from netflag.io.limits import MAX_LINE_BYTES
+from netflag.io.limits import MAX_ID_CHARS, MAX_LINE_BYTES, too_long
 from netflag.io.reader import BOM, describe_os_error
 
 CHUNK = 4 << 20  # bytes fed at a time: the progress bar moves this often
@@ -50,14 +50,16 @@ def feed_file(
     reported = released = 0
     while pos < size:
         chunk_end = min(size, pos + CHUNK)
-        pos, line = engine.feed(data, pos, chunk_end, line)
+        pos, line = engine.feed(
+            data, pos, chunk_end, line, max_id=MAX_ID_CHARS, max_line=MAX_LINE_BYTES
+        )
         if pos < chunk_end:  # a line the fast path leaves to the ordinary one
             end = data.find(b"\n", pos)
             after = size if end < 0 else end + 1
             # A line over the limit is handed on cut (as io.reader does): the parser rejects it.
             raw = data[pos : min(after, pos + MAX_LINE_BYTES + 2)]
             pos, line = after, line + 1
-            if line != params_line and raw.strip():
+            if line != params_line and (raw.strip() or too_long(raw)):
                 try:
                     event = parse_event(raw)
                 except LineError as error:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, cast
 
 from netflag.engine import Befriend, EngineState, Params, Purchase
 from netflag.io.events import LineError, parse_event, parse_timestamp
-from netflag.io.limits import MAX_ID_CHARS
+from netflag.io.limits import MAX_ID_CHARS, too_long
 from netflag.io.reader import BOM
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def _fallback_rows(lines: pl.DataFrame) -> tuple[list[Row], list[Rejected]] | No
         raw = text.encode()
         if number == 1 and raw.startswith(BOM):
             raw = raw[len(BOM) :]
-        if not raw.strip():
+        if not raw.strip() and not too_long(raw):  # an over-long line is rejected, even blank
             continue
         try:
             event = parse_event(raw)
