@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from mmap import mmap
-from typing import Any, Literal
+from typing import Literal
 
 from netflag.engine.events import Befriend, Event, Purchase, Unfriend
 from netflag.engine.history import SEQ_BITS
-from netflag.engine.kernels import Kernel, new_core, units_limit
+from netflag.engine.kernels import Core, Kernel, new_core, units_limit
 from netflag.engine.money import Amount, Baseline
 from netflag.engine.params import Params
 from netflag.engine.pycore import STRATEGIES
@@ -46,7 +46,7 @@ class Friends:
 
     __slots__ = ("_core",)
 
-    def __init__(self, core: Any) -> None:
+    def __init__(self, core: Core) -> None:
         self._core = core
 
     def __getitem__(self, user: int) -> set[int]:

@@ -11,13 +11,61 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from importlib import import_module
+from mmap import mmap
 from types import ModuleType
-from typing import Any, Literal
+from typing import Literal, Protocol, cast
 
 from netflag.engine import pycore
 
 Kernel = Literal["compiled", "python"]
+
+
+class Core(Protocol):
+    """What both cores offer the engine (``pycore.Core`` is checked against it by mypy)."""
+
+    @property
+    def users(self) -> int: ...
+    @property
+    def max_units(self) -> int: ...
+    def intern(self, name: str) -> int: ...
+    def number(self, name: str) -> int | None: ...
+    def name(self, number: int) -> str: ...
+    def all_names(self) -> list[str]: ...
+    def befriend(self, a: int, b: int) -> bool: ...
+    def unfriend(self, a: int, b: int) -> bool: ...
+    def friends(self, user: int) -> list[int]: ...
+    def add(self, user: int, ts: int, seq: int, units: int) -> None: ...
+    def rescale(self, factor: int) -> None: ...
+    def tail(self, user: int) -> list[tuple[int, int, int]]: ...
+    def newest_of(self, members: Iterable[int], count: int) -> list[tuple[int, int, int, int]]: ...
+    def rings(self, user: int, radius: int) -> list[list[int]]: ...
+    def check(self, user: int, strategy: int) -> tuple[int, int, int, str]: ...
+    def feed(
+        self,
+        data: bytes | mmap,
+        pos: int,
+        end: int,
+        line: int,
+        seq: int,
+        scale: int,
+        max_id: int,
+        max_line: int,
+    ) -> tuple[int, int, int]: ...
+    def load(
+        self,
+        user_ids: list[str],
+        lo: Sequence[int],
+        hi: Sequence[int],
+        ts: Sequence[int],
+        seq: Sequence[int],
+        owner: Sequence[int],
+        units: Sequence[int],
+    ) -> None: ...
+    def export(self) -> tuple[Sequence[int], ...]: ...
+
+
 _compiled: ModuleType | None
 try:
     if os.environ.get("NETFLAG_PUREPYTHON"):
@@ -45,7 +93,7 @@ def units_limit(kernel: Kernel) -> int | None:
 COUNT_LIMIT = 1 << 31
 
 
-def new_core(D: int, T: int, kernel: Kernel | None = None) -> tuple[Any, Kernel]:
+def new_core(D: int, T: int, kernel: Kernel | None = None) -> tuple[Core, Kernel]:
     """A fresh core of the wanted kind (the default one when None).
 
     D or T too large for the compiled core (2**31 or more) get the Python core,
@@ -56,7 +104,7 @@ def new_core(D: int, T: int, kernel: Kernel | None = None) -> tuple[Any, Kernel]
     if kernel == "compiled" and max(D, T) < COUNT_LIMIT:
         if _compiled is None:
             raise ImportError(f"the compiled core is not available: {MISSING}")
-        return _compiled.Core(D, T), kernel
+        return cast(Core, _compiled.Core(D, T)), kernel
     if _compiled is None and not _told and not os.environ.get("NETFLAG_PUREPYTHON"):
         _told = True
         sys.stderr.write(
