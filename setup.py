@@ -18,6 +18,8 @@ else:
             Extension(
                 "netflag.engine._core",
                 ["src/netflag/engine/_core.pyx"],
+                include_dirs=["src/netflag/engine"],  # _core_support.h
+                depends=["src/netflag/engine/_core_support.h"],
                 language="c++",
                 extra_compile_args=["-O2", "-std=c++17"],
                 optional=True,

@@ -39,9 +39,10 @@ def test_the_compiled_core_is_built_and_the_default() -> None:
     """CI builds it (scripts/build-core): a missing build is a failure here, not a skip."""
     assert default_kernel() == "compiled"
     assert Engine(Params(3, 50)).kernel == "compiled"
-    source = ROOT / "src" / "netflag" / "engine" / "_core.pyx"
     built = Path(_core.__file__)
-    assert built.stat().st_mtime >= source.stat().st_mtime, "stale build: run scripts/build-core"
+    for name in ("_core.pyx", "_canonical.pxi", "_core_support.h"):
+        source = ROOT / "src" / "netflag" / "engine" / name
+        assert built.stat().st_mtime >= source.stat().st_mtime, "stale: run scripts/build-core"
 
 
 def test_without_the_compiled_core_the_python_engine_runs_and_says_so_once(

@@ -1,0 +1,96 @@
+/* C++ pieces of netflag's compiled core (_core.pyx): plain structs, the id table,
+   heap helpers and 128-bit sums. Included by the generated _core.cpp only. */
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+/* User ids and their numbers: ids in one vector, an open-addressing table of
+   (hash tag, number + 1) slots over it: one probe is one flat-array read. */
+struct nf_names {
+    std::vector<std::string> names;
+    std::vector<uint64_t> slots;
+    size_t mask;
+    nf_names() : slots(1024, 0), mask(1023) {}
+    static uint64_t hash(const char *p, size_t n) {
+        return std::hash<std::string_view>()(std::string_view(p, n));
+    }
+    int32_t find(const char *p, size_t n, size_t *slot_at) const {
+        uint64_t h = hash(p, n);
+        uint32_t tag = (uint32_t)(h >> 32);
+        size_t i = (size_t)h & mask;
+        for (;;) {
+            uint64_t s = slots[i];
+            if (s == 0) { if (slot_at) *slot_at = i; return -1; }
+            if ((uint32_t)(s >> 32) == tag) {
+                int32_t number = (int32_t)(uint32_t)s - 1;
+                const std::string &name = names[number];
+                if (name.size() == n && std::memcmp(name.data(), p, n) == 0) return number;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+    int32_t intern(const char *p, size_t n) {
+        size_t at = 0;
+        int32_t found = find(p, n, &at);
+        if (found >= 0) return found;
+        int32_t number = (int32_t)names.size();
+        names.emplace_back(p, n);
+        slots[at] = (hash(p, n) >> 32 << 32) | (uint64_t)(uint32_t)(number + 1);
+        if (names.size() * 2 > slots.size()) rehash();
+        return number;
+    }
+    void rehash() {
+        std::vector<uint64_t> old(slots.size() * 2, 0);
+        old.swap(slots);
+        mask = slots.size() - 1;
+        for (uint64_t s : old) {
+            if (!s) continue;
+            const std::string &name = names[(uint32_t)s - 1];
+            size_t i = (size_t)hash(name.data(), name.size()) & mask;
+            while (slots[i]) i = (i + 1) & mask;
+            slots[i] = s;
+        }
+    }
+};
+struct nf_entry { int64_t ts; int64_t seq; int64_t units; int32_t owner; };
+static inline bool nf_less(const nf_entry &a, const nf_entry &b) {
+    return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq);
+}
+struct nf_less_t {
+    bool operator()(const nf_entry &a, const nf_entry &b) const { return nf_less(a, b); }
+};
+/* A heap item of the members' merge: the key of tails[member][pos]. */
+struct nf_head { int64_t ts; int64_t seq; int32_t member; int32_t pos; };
+struct nf_head_less {
+    bool operator()(const nf_head &a, const nf_head &b) const {
+        return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq);
+    }
+};
+static void nf_heap_make(std::vector<nf_head> &h) {
+    std::make_heap(h.begin(), h.end(), nf_head_less());
+}
+static void nf_heap_pop(std::vector<nf_head> &h) {
+    std::pop_heap(h.begin(), h.end(), nf_head_less());
+}
+static void nf_heap_push(std::vector<nf_head> &h) {
+    std::push_heap(h.begin(), h.end(), nf_head_less());
+}
+/* Keep the `count` heads with the newest keys in front (no full sort). */
+static void nf_select(std::vector<nf_head> &h, size_t count) {
+    if (count < h.size()) {
+        std::nth_element(h.begin(), h.begin() + count, h.end(),
+                         [](const nf_head &a, const nf_head &b) {
+                             return b.ts < a.ts || (b.ts == a.ts && b.seq < a.seq);
+                         });
+        h.resize(count);
+    }
+}
+/* Exact sums: 128-bit, split into halves for Python. */
+typedef unsigned __int128 nf_u128;
+static inline uint64_t nf_lo(nf_u128 x) { return (uint64_t)x; }
+static inline uint64_t nf_hi(nf_u128 x) { return (uint64_t)(x >> 64); }
+static inline nf_u128 nf_square(int64_t x) { return (nf_u128)x * (nf_u128)x; }
