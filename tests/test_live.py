@@ -30,7 +30,7 @@ from netflag.cli import app
 from netflag.errors import CheckpointError
 from netflag.generate import Preset, generate
 from netflag.io.sinks import FileSink, ListSink
-from netflag.io.sources import FileSource, ListSource
+from netflag.io.sources import FileSource, Lag, ListSource
 from netflag.live import Live, LiveOptions, LiveOutputs, LiveStatus
 from netflag.livebench import RedisServer
 from netflag.replay import replay
@@ -150,6 +150,16 @@ def test_status_lines_tell_rate_flags_lag_and_checkpoint_age(logs) -> None:
     lag = re.search(r"lag ([0-9,]+) lines", str(said[-1]))
     assert lag is not None and said[-1].fields()["lag"] == int(lag.group(1).replace(",", ""))
     assert said[-1].fields()["lag_unit"] == "lines"
+
+
+def test_status_fields_come_from_the_sources_lag_not_its_text() -> None:
+    assert ListSource([b"a\n", b"b\n"]).lag() == Lag(2, "lines")
+    status = LiveStatus(5, 1.0, 0, 0, Lag(12_345, "entries"), 2.0)
+    assert "lag 12,345 entries," in str(status)
+    assert (status.fields()["lag"], status.fields()["lag_unit"]) == (12_345, "entries")
+    unknown = LiveStatus(5, 1.0, 0, 0, None, 2.0)
+    assert "lag unknown," in str(unknown)
+    assert (unknown.fields()["lag"], unknown.fields()["lag_unit"]) == (None, None)
 
 
 def test_a_checkpoint_for_other_inputs_or_parameters_is_refused(logs, tmp_path: Path) -> None:

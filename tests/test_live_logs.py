@@ -91,6 +91,17 @@ def test_json_logs_parse_and_carry_the_numbers(logs, tmp_path: Path) -> None:
     assert (stopped["D"], stopped["T"], stopped["k"]) == (3, 50, "3")
 
 
+def test_progress_never_draws_bars_into_json_logs(logs, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*NETFLAG, "live", logs["batch"], f"file:{logs['stream']}", "--sink", f"file:{tmp_path}/f",
+         "--state", tmp_path / "state", "--log-format", "json", "--progress",
+         "--idle-timeout", "0.5"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert parse(done.stderr)[-1]["message"] == "stopped"
+
+
 def test_status_records_carry_rate_lag_and_checkpoint_age(logs, capsys, monkeypatch) -> None:
     out = Stderr(LogFormat.json, terminal=False)
     logger = logging.getLogger("netflag")  # as `netflag live` sets it up

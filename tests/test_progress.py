@@ -14,6 +14,9 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,6 +60,67 @@ def test_count_lines_counts_a_last_line_without_newline(tmp_path: Path) -> None:
     path.write_bytes(b"a\n\nb")
     assert count_lines(path) == 3
     assert count_lines(tmp_path / "missing") == 0
+
+
+@contextmanager
+def piped(data: bytes) -> Iterator[Path]:
+    """``/dev/fd/N``: the read end of a real pipe that a thread fills with ``data``, then closes."""
+    read, write = os.pipe()
+
+    def feed() -> None:
+        try:
+            with os.fdopen(write, "wb") as handle:
+                handle.write(data)
+        except BrokenPipeError:  # the reader gave up (a failing test)
+            pass
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    try:
+        yield Path(f"/dev/fd/{read}")
+    finally:
+        os.close(read)
+        thread.join(5)
+
+
+def test_count_lines_does_not_read_a_pipe() -> None:
+    """A pipe read once is gone: no total for it (a spinner), and its lines stay for the run."""
+    with piped(b"a\nb\n") as pipe:
+        assert count_lines(pipe) is None
+        assert pipe.read_bytes() == b"a\nb\n"
+
+
+def test_a_piped_stream_is_checked_whole_while_progress_is_shown(tmp_path: Path) -> None:
+    seen = Recorder()
+    with piped(STREAM.read_bytes()) as pipe:
+        summary = replay(BATCH, pipe, tmp_path / "out.json", progress=seen)
+    assert (summary.checked, summary.flagged) == (776, 14)
+    assert seen.totals["check stream"] is None and seen.done["check stream"] == 1_000
+    assert seen.counts["check stream"] == (776, 14) and seen.finished
+
+    seen = Recorder()
+    with piped(STREAM.read_bytes()) as pipe:
+        data = collect(open_logs(BATCH, pipe, Rejects(), progress=seen))
+    assert (data.checked_total, data.flagged) == (776, 14)
+    assert seen.totals["check stream"] is None and seen.counts["check stream"] == (776, 14)
+
+
+def test_replay_of_a_piped_stream_with_progress_flags_what_a_file_does(tmp_path: Path) -> None:
+    """`netflag replay batch <(cat stream) out --progress`: the bars must not use up the pipe."""
+    expected = tmp_path / "expected.json"
+    replay(BATCH, STREAM, expected)
+    out = tmp_path / "out.json"
+    with piped(STREAM.read_bytes()) as pipe:
+        done = subprocess.run(
+            [sys.executable, "-m", "netflag", "replay", BATCH, pipe, out, "--progress"],
+            capture_output=True, text=True, check=False, pass_fds=[int(pipe.name)],
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "776 purchases checked, 14 flagged" in done.stderr
+    assert out.read_bytes() == expected.read_bytes()
+    streamed = [row for row in rows(done.stderr) if row[1] == "check stream"]
+    assert streamed and streamed[-1][0] == "✓" and "1,000/1,000 events" in streamed[-1][3]
+    assert all("eta" not in row[3] for row in streamed)  # no total, so no time left either
 
 
 def test_analyses_announce_load_then_stream() -> None:

@@ -4,7 +4,7 @@ The same numbers feed the human status line and a structured log record
 (``netflag live --log-format json``), so a log stack sees exactly what an
 operator sees, as numbers instead of text to parse.
 
->>> status = LiveStatus(1204, 96.4, 3, 0, "1,024 bytes", 4.2)
+>>> status = LiveStatus(1204, 96.4, 3, 0, Lag(1024, "bytes"), 4.2)
 >>> str(status)
 '1,204 events, 96/s, 3 flags, 0 rejected, lag 1,024 bytes, checkpoint 4 s ago'
 >>> status.fields()["lag"], status.fields()["lag_unit"], status.fields()["events_per_s"]
@@ -13,25 +13,22 @@ operator sees, as numbers instead of text to parse.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from netflag.engine import Params
 from netflag.engine.money import decimal_text
+from netflag.io.sources.base import Lag
 
-_LAG = re.compile(r"([0-9,]+) ([a-z]+)")  # what Source.lag() says: "1,024 bytes", "3 entries"
 
+def lag_fields(lag: Lag | None) -> dict[str, object]:
+    """A source's lag as a number and its unit; both None when the source cannot tell.
 
-def lag_fields(lag: str | None) -> dict[str, object]:
-    """A source's lag text as a number and its unit; both None when the source cannot tell.
-
-    >>> lag_fields("12 entries"), lag_fields("unknown (Redis unreachable)")
+    >>> lag_fields(Lag(12, "entries")), lag_fields(None)
     ({'lag': 12, 'lag_unit': 'entries'}, {'lag': None, 'lag_unit': None})
     """
-    found = _LAG.fullmatch(lag or "")
-    if found is None:
+    if lag is None:
         return {"lag": None, "lag_unit": None}
-    return {"lag": int(found.group(1).replace(",", "")), "lag_unit": found.group(2)}
+    return {"lag": lag.value, "lag_unit": lag.unit}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +36,14 @@ class LiveStatus:
     """A live run at one moment: counts so far, the recent rate, the lag, the last checkpoint.
 
     ``rate`` is lines a second since the previous status; ``lag`` is the
-    source's own text (None when it cannot tell); ``checkpoint_age`` is in seconds.
+    source's (None when it cannot tell); ``checkpoint_age`` is in seconds.
     """
 
     events: int
     rate: float
     flagged: int
     rejected: int
-    lag: str | None
+    lag: Lag | None
     checkpoint_age: float
 
     def __str__(self) -> str:

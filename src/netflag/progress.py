@@ -18,6 +18,7 @@ draws, so the library stays free of terminal code.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -80,15 +81,19 @@ class Recorder:
         self.finished = True
 
 
-def count_lines(path: Path) -> int:
+def count_lines(path: Path) -> int | None:
     """Lines of ``path`` (a last line without its newline counts): a stream phase's total.
 
     One pass of ``bytes.count`` over 1 MiB blocks: far cheaper than the
     checks it measures. Blank lines count too (logs rarely hold any); 0 for a
-    file that cannot be read (the run itself then reports why).
+    file that cannot be read (the run itself then reports why). None for
+    anything but a regular file: a pipe (``<(cat log)``) or a FIFO can be read
+    only once, and the run needs its lines, so that phase has no total.
     """
     lines, last = 0, b"\n"
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None
         with path.open("rb") as handle:
             while block := handle.read(1 << 20):
                 lines += block.count(b"\n")

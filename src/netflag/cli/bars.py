@@ -51,23 +51,24 @@ def _rate(task: Task, amount: float) -> float:
 
 
 class _Counts(ProgressColumn):
-    """What the phase counted so far, in its unit, with the rate that matters for it."""
+    """What the phase counted so far (of its total, if it has one), with the rate that matters."""
 
     def render(self, task: Task) -> Text:
-        if task.total is None or task.fields.get("spinner"):
+        if task.fields["spinner"]:
             return Text(task.fields["detail"])
         unit: Unit = task.fields["unit"]
-        done, total = int(task.completed), int(task.total)
+        done = int(task.completed)
+        total = None if task.total is None else int(task.total)  # None: a pipe, read once
         if unit == "bytes":
-            size, suffix = pick_unit_and_suffix(total, SIZES, 1000)
+            size, suffix = pick_unit_and_suffix(done if total is None else total, SIZES, 1000)
             speed = decimal(int(_rate(task, done)))
-            return Text(f"{done / size:,.1f}/{total / size:,.1f} {suffix} {speed}/s")
+            amount = f"{done / size:,.1f}" + ("" if total is None else f"/{total / size:,.1f}")
+            return Text(f"{amount} {suffix} {speed}/s")
+        amount = f"{done:,}" + ("" if total is None else f"/{total:,}")
         if unit == "lines":
-            return Text(f"{done:,}/{total:,} lines {_rate(task, done):,.0f}/s")
+            return Text(f"{amount} lines {_rate(task, done):,.0f}/s")
         checked, flagged = task.fields["checked"], task.fields["flagged"]
-        return Text(
-            f"{done:,}/{total:,} events {_rate(task, checked):,.0f} checks/s {flagged:,} flags"
-        )
+        return Text(f"{amount} events {_rate(task, checked):,.0f} checks/s {flagged:,} flags")
 
 
 class _Time(ProgressColumn):
@@ -91,7 +92,11 @@ class _Time(ProgressColumn):
 
 
 class Bars(Display):
-    """A :class:`~netflag.progress.Progress` drawn with rich on stderr; a context manager."""
+    """A :class:`~netflag.progress.Progress` drawn with rich on stderr; a context manager.
+
+    A phase without a total spins: it shows its ``detail`` until it counts
+    something (a stream read from a pipe), then its counts, with no ETA.
+    """
 
     def __init__(self, *, force_terminal: bool = False) -> None:
         self.console = Console(stderr=True, force_terminal=force_terminal or None)
@@ -109,7 +114,7 @@ class Bars(Display):
         self.progress = self
         self._task: TaskID | None = None
         self._total: int | None = None
-        self._pending = self._push_every = 0
+        self._pending = self._push_every = self._done = 0
         self._counts: tuple[int, int, int] | None = None
         self._pushed = 0.0
         self.showing = False
@@ -140,7 +145,7 @@ class Bars(Display):
     ) -> None:
         self._complete()
         self._total = total
-        self._pending, self._counts = 0, None
+        self._pending, self._done, self._counts = 0, 0, None
         self._push_every = PUSH_BYTES if unit == "bytes" else 1
         self._task = self._bars.add_task(
             name, total=total, unit=unit, detail=detail, checked=0, flagged=0, spinner=total is None
@@ -149,9 +154,8 @@ class Bars(Display):
 
     def advance(self, amount: int) -> None:
         self._pending += amount
-        if self._pending >= self._push_every and self._task is not None:
-            self._bars.advance(self._task, self._pending)
-            self._pending = 0
+        if self._pending >= self._push_every:
+            self._push()
 
     def update(self, done: int, checked: int = 0, flagged: int = 0) -> None:
         self._counts = (done, checked, flagged)
@@ -169,17 +173,21 @@ class Bars(Display):
             return
         if self._pending:
             self._bars.advance(self._task, self._pending)
+            self._done += self._pending
             self._pending = 0
         if self._counts is not None:
-            done, checked, flagged = self._counts
-            self._bars.update(self._task, completed=done, checked=checked, flagged=flagged)
+            self._done, checked, flagged = self._counts
+            self._bars.update(self._task, completed=self._done, checked=checked, flagged=flagged)
+        if self._total is None and self._done:  # counts to show instead of the detail
+            self._bars.update(self._task, spinner=False)
 
     def _complete(self) -> None:
         """The current phase is over: all its work done, its clock stopped."""
         if self._task is None:
             return
         self._push()
-        total = 1 if self._total is None else self._total  # a spinner's phase: done, once
+        # Without a total the phase ends where it got to; a spinner's that counted nothing, once.
+        total = self._total if self._total is not None else self._done or 1
         self._bars.update(self._task, total=total, completed=total)
         self._bars.stop_task(self._task)
         self._task = None

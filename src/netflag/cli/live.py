@@ -133,10 +133,11 @@ def live(
     logger.handlers[:] = [out.handler()]
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
     logger.propagate = False
-    # Start-up bars (batch load, checkpoint restore) go beside the text format only.
-    large = not out.json and (state is not None or total_size(batch) >= MIN_BYTES)
+    # Start-up bars (batch load, checkpoint restore, of any size) go beside the text format
+    # only: drawn between JSON lines they would break them, even with --progress.
+    large = state is not None or total_size(batch) >= MIN_BYTES
     try:
-        with progress_display(progress, large) as display:
+        with progress_display(False if out.json else progress, large) as display:
             out.display = display
             options = LiveOptions(
                 state=state,

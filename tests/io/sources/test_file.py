@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from netflag.errors import InputError
 from netflag.io.limits import MAX_LINE_BYTES
 from netflag.io.reader import BOM
-from netflag.io.sources import FileSource, ListSource, StdinSource, open_source
+from netflag.io.sources import FileSource, Lag, ListSource, StdinSource, open_source
 from netflag.io.sources.file import _Lines
 from tests.io.test_reader import PIECES, expected_lines
 
@@ -54,7 +54,7 @@ def test_lines_blank_lines_bom_and_positions(tmp_path: Path, follow) -> None:
         ({"inode": inode, "offset": 12, "line": 4}, b"b\n"),
     ]
     assert source.describe(got[1][0]) == f"{path}:4"
-    assert source.lag() == "0 bytes"
+    assert source.lag() == Lag(0, "bytes")
 
 
 def test_a_half_written_line_waits_for_its_newline(tmp_path: Path, follow) -> None:

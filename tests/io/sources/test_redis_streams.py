@@ -5,6 +5,7 @@ from __future__ import annotations
 import redis
 
 from netflag.io.redis_client import entry_key, parse_url
+from netflag.io.sources import Lag
 from netflag.io.sources.redis_streams import RedisSource
 from netflag.livebench import RedisServer
 
@@ -30,7 +31,7 @@ def test_reads_in_order_and_acks_only_on_commit(redis_server: RedisServer) -> No
     assert r.xpending("ev", "netflag")["pending"] == 5
     source.commit(got[2][0])
     assert r.xpending("ev", "netflag")["pending"] == 2
-    assert source.lag() == "0 entries"
+    assert source.lag() == Lag(0, "entries")
     assert source.describe(got[0][0]) == f"{redis_server.url('ev')}#{ids[0]}"
     source.close()
 

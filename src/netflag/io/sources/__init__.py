@@ -5,12 +5,21 @@ Adding a backend (Kafka, say) means one module and one branch in :func:`open_sou
 
 from __future__ import annotations
 
-from netflag.io.sources.base import Line, Position, Source
+from netflag.io.sources.base import Lag, Line, Position, Source
 from netflag.io.sources.file import FileSource, StdinSource
 from netflag.io.sources.memory import ListSource
 from netflag.io.urls import classify, redis_backend
 
-__all__ = ["FileSource", "Line", "ListSource", "Position", "Source", "StdinSource", "open_source"]
+__all__ = [
+    "FileSource",
+    "Lag",
+    "Line",
+    "ListSource",
+    "Position",
+    "Source",
+    "StdinSource",
+    "open_source",
+]
 
 
 def open_source(url: str) -> Source:

@@ -11,12 +11,26 @@ once the flags and the engine state covering that position are durable.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 Position = dict[str, str | int]
 """Where a source stands, as JSON data; only the source that made it reads it."""
 
 Line = tuple[Position, bytes]
+
+
+class Lag(NamedTuple):
+    """How far behind the reader is: ``value`` ``unit`` (bytes, lines, entries) not yet read.
+
+    >>> str(Lag(1024, "bytes"))
+    '1,024 bytes'
+    """
+
+    value: int
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{self.value:,} {self.unit}"
 
 
 class Source(Protocol):
@@ -42,8 +56,8 @@ class Source(Protocol):
     def reject_record(self, position: Position, reason: str, raw: bytes) -> bytes:
         """The dead-letter JSON line for a rejected line at ``position``."""
 
-    def lag(self) -> str | None:
-        """How far behind the reader is (for the status line), if the source can tell."""
+    def lag(self) -> Lag | None:
+        """How far behind the reader is (for the status), None when the source cannot tell."""
 
     def close(self) -> None:
         """Release files and connections."""

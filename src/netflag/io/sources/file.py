@@ -23,7 +23,7 @@ from netflag.errors import InputError
 from netflag.io.limits import MAX_LINE_BYTES, too_long
 from netflag.io.output import rejection_record
 from netflag.io.reader import BOM, describe_os_error
-from netflag.io.sources.base import Line, Position
+from netflag.io.sources.base import Lag, Line, Position
 
 log = logging.getLogger("netflag.live")
 CHUNK = 1 << 16
@@ -188,12 +188,12 @@ class FileSource:
     def reject_record(self, position: Position, reason: str, raw: bytes) -> bytes:
         return rejection_record(self._name, int(position["line"]), reason, raw)
 
-    def lag(self) -> str | None:
+    def lag(self) -> Lag | None:
         try:
             size = self._path.stat().st_size
         except OSError:
             return None
-        return f"{max(0, size - self._lines.offset):,} bytes"
+        return Lag(max(0, size - self._lines.offset), "bytes")
 
     def close(self) -> None:
         if self._handle is not None:
@@ -242,7 +242,7 @@ class StdinSource:
     def reject_record(self, position: Position, reason: str, raw: bytes) -> bytes:
         return rejection_record("<stdin>", int(position["line"]), reason, raw)
 
-    def lag(self) -> str | None:
+    def lag(self) -> Lag | None:
         return None
 
     def close(self) -> None:

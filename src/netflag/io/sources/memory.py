@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from netflag.io.output import rejection_record
-from netflag.io.sources.base import Line, Position
+from netflag.io.sources.base import Lag, Line, Position
 
 
 class ListSource:
@@ -48,8 +48,8 @@ class ListSource:
     def reject_record(self, position: Position, reason: str, raw: bytes) -> bytes:
         return rejection_record(self.url, int(position["index"]), reason, raw)
 
-    def lag(self) -> str | None:
-        return f"{len(self._lines) - self._next} lines"
+    def lag(self) -> Lag | None:
+        return Lag(len(self._lines) - self._next, "lines")
 
     def close(self) -> None:
         pass

@@ -35,7 +35,7 @@ from netflag.io.redis_client import (
     parse_url,
     retrying,
 )
-from netflag.io.sources.base import Line, Position
+from netflag.io.sources.base import Lag, Line, Position
 
 ACK_CHUNK = 1_000
 
@@ -139,16 +139,15 @@ class RedisSource:
         }
         return orjson.dumps(record) + b"\n"
 
-    def lag(self) -> str | None:
+    def lag(self) -> Lag | None:
+        """The consumer group's lag; None when Redis cannot tell (reads log why it is down)."""
         try:
             groups: Any = self._redis.xinfo_groups(self._url.stream)
-        except UNREACHABLE:
-            return "unknown (Redis unreachable)"
-        except ResponseError:
+        except (*UNREACHABLE, ResponseError):
             return None
         for group in groups:
             if group.get("name") == self._url.group.encode() and group.get("lag") is not None:
-                return f"{group['lag']:,} entries"
+                return Lag(int(group["lag"]), "entries")
         return None
 
     def close(self) -> None:
