@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from fractions import Fraction
 from pathlib import Path
@@ -183,3 +184,12 @@ def test_cli_errors_are_one_line(small: tuple[Path, Path]) -> None:
         missing.stderr
         == f"error: cannot read {batch.parent / 'nope.json'}: No such file or directory\n"
     )
+
+
+def test_a_piped_batch_log_is_a_one_line_error(tmp_path: Path) -> None:
+    """The analyses read the batch log twice: a pipe would silently lose its first line."""
+    fifo = tmp_path / "batch.fifo"
+    os.mkfifo(fifo)
+    result = CliRunner().invoke(app, ["explain", str(fifo), "missing.json", "--line", "1"])
+    assert result.exit_code == 2
+    assert "is not a regular file" in result.stderr and "Traceback" not in result.stderr

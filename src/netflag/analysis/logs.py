@@ -8,6 +8,7 @@ lines are handled by the same parts replay uses, so both read a log alike.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,8 +130,14 @@ def open_logs(
     """Read the batch log's parameters line (overridden by D, T, k) and get ready to walk.
 
     Raises :class:`~netflag.errors.ParamsError` or :class:`~netflag.errors.InputError`
-    with a one-line message, as replay does.
+    with a one-line message, as replay does. The batch log is read more than
+    once (its parameters, then its events), so it must be a file, not a pipe.
     """
+    if batch.exists() and not stat.S_ISREG(batch.stat().st_mode):
+        raise InputError(
+            f"{batch} is not a regular file: explain, report and sweep read the batch log"
+            " more than once (write it to a file first)"
+        )
     first = next(numbered_lines(batch), None)
     params, skip_first, warnings = read_params(str(batch), first, D, T, k)
     written: Params | None = None
