@@ -1,4 +1,8 @@
-"""The undirected friend graph over interned user numbers, and distance balls."""
+"""The undirected friend graph over interned user numbers, and distance balls.
+
+Part of the pure-Python core (:mod:`netflag.engine.pycore`); the compiled core
+keeps friend lists as arrays instead.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Recent purchases: each user's last T, and one global index by recency.
 
+Part of the pure-Python core (:mod:`netflag.engine.pycore`); the compiled core
+keeps the same two structures as arrays of plain structs (docs/design.md).
+
 A purchase is the tuple ``(key, user, units)``. Its *order key*
 ``timestamp << SEQ_BITS | seq`` is an int that sorts by timestamp, then by
 arrival. Only a user's last T purchases can ever be in a baseline (T newer ones
