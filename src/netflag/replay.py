@@ -34,7 +34,8 @@ __all__ = [
 ]  # fmt: skip
 
 PARAMS_EXAMPLE = '{"D":"3", "T":"50"}'
-# Batch logs this large are loaded column-wise (polars), smaller ones line by line.
+# Without the compiled core, batch logs this large are loaded column-wise (polars),
+# smaller ones line by line (with it, its fast path loads them all).
 BULK_MIN_BYTES = 8 * 1024 * 1024
 
 
