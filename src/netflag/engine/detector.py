@@ -11,7 +11,7 @@ printed digits are made here, from those sums, in Python integers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from mmap import mmap
 from typing import Literal
@@ -173,9 +173,7 @@ class Engine:
         except (OverflowError, TypeError):  # amounts beyond 64-bit units, or not a buffer
             if engine._kernel == "python":
                 raise
-            engine._core, engine._kernel = new_core(state.params.D, state.params.T, "python")
-            engine._limit = None
-            engine._core.load(names, *columns)
+            engine._to_python(names, columns)
         engine._scale = state.scale
         engine._seq = state.next_seq
         return engine
@@ -228,10 +226,13 @@ class Engine:
     def _fit(self, units: int) -> None:
         """Move to the pure-Python core, exactly, before units outgrow the compiled one."""
         if self._limit is not None and units >= self._limit:
-            names, columns = self._core.all_names(), self._core.export()
-            self._core, self._kernel = new_core(self.params.D, self.params.T, "python")
-            self._core.load(names, *columns)
-            self._limit = None
+            self._to_python(self._core.all_names(), self._core.export())
+
+    def _to_python(self, names: list[str], columns: tuple[Sequence[int], ...]) -> None:
+        """Carry on with the pure-Python core, loaded with ``names`` and ``columns``."""
+        self._core, self._kernel = new_core(self.params.D, self.params.T, "python")
+        self._core.load(names, *columns)
+        self._limit = None
 
     def _decide(self, user: int, amount: Amount, units: int) -> Decision:
         n, s1, s2, path = self._core.check(user, self._code)
