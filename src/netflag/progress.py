@@ -18,9 +18,10 @@ draws, so the library stays free of terminal code.
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 from typing import Literal, Protocol
+
+from netflag.io.reader import read_once
 
 __all__ = ["TICK_LINES", "Progress", "Recorder", "Unit", "count_lines"]
 
@@ -90,10 +91,10 @@ def count_lines(path: Path) -> int | None:
     anything but a regular file: a pipe (``<(cat log)``) or a FIFO can be read
     only once, and the run needs its lines, so that phase has no total.
     """
+    if read_once(path):
+        return None
     lines, last = 0, b"\n"
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            return None
         with path.open("rb") as handle:
             while block := handle.read(1 << 20):
                 lines += block.count(b"\n")

@@ -10,7 +10,6 @@ live in :mod:`netflag.pipeline` and are importable from here as before.
 
 from __future__ import annotations
 
-import stat
 import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
@@ -24,7 +23,7 @@ from netflag.engine.params import parse_count, parse_multiplier
 from netflag.errors import InputError, ParamsError
 from netflag.io.events import LineError, load_object
 from netflag.io.output import AtomicFile
-from netflag.io.reader import describe_os_error, numbered_lines
+from netflag.io.reader import describe_os_error, numbered_lines, read_once
 from netflag.pipeline import FileWriter, FlagHook, Pipeline, Rejection, Rejects
 from netflag.progress import TICK_LINES, Progress, count_lines
 
@@ -133,7 +132,7 @@ def load_batch(
     batch" then "build state", neither measurable as it goes (spinners).
     """
     # A pipe (`<(zcat batch.json.gz)`) can be read only once: one pass, line by line.
-    once = not _regular_file(batch)
+    once = read_once(batch)
     if once and progress is not None:
         progress.phase("load batch")
     lines = numbered_lines(batch, progress.advance if once and progress is not None else None)
@@ -141,10 +140,6 @@ def load_batch(
     params, skip_first, warnings = read_params(str(batch), first, D, T, k)
     params_line = first[0] if first is not None and skip_first else None
     source = str(batch)
-
-    def reject(line: int, reason: str, raw: bytes) -> None:
-        rejects(Rejection(source, line, reason, raw))
-
     engine = Engine(params, strategy=strategy, kernel=kernel)
     if once:
         if first is not None and params_line is None:
@@ -155,9 +150,12 @@ def load_batch(
     if bulk is None and engine.kernel == "compiled":
         from netflag.io.batchfeed import feed_file
 
+        def ordinary(line: int, raw: bytes) -> None:
+            _apply_lines(engine, rejects, source, [(line, raw)])
+
         if progress is not None:
             progress.phase("load batch", size, "bytes")
-        return engine, feed_file(engine, batch, params_line, reject, advance), warnings
+        return engine, feed_file(engine, batch, params_line, ordinary, advance), warnings
     if bulk is None:
         bulk = size >= BULK_MIN_BYTES
     if bulk:
@@ -165,7 +163,12 @@ def load_batch(
 
         if progress is not None:  # polars reads the file whole: nothing to measure meanwhile
             progress.phase("load batch", detail="column-wise, the whole file at once")
-        loaded = load_state(batch, params, params_line, reject)
+        loaded = load_state(
+            batch,
+            params,
+            params_line,
+            lambda line, reason, raw: rejects(Rejection(source, line, reason, raw)),
+        )
         if loaded is not None:
             if progress is not None:
                 progress.phase("build state", detail="from the columns")
@@ -177,14 +180,6 @@ def load_batch(
     if params_line is not None:
         next(lines, None)
     return engine, _apply_lines(engine, rejects, source, lines), warnings
-
-
-def _regular_file(path: Path) -> bool:
-    """False for a pipe or a device (read once, not mapped, no size); errors come later."""
-    try:
-        return stat.S_ISREG(path.stat().st_mode)
-    except OSError:
-        return True  # let the reader say what is wrong, in one line
 
 
 def _apply_lines(

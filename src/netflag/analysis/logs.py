@@ -8,14 +8,13 @@ lines are handled by the same parts replay uses, so both read a log alike.
 
 from __future__ import annotations
 
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from netflag.engine import Engine, Event, Params
 from netflag.errors import InputError, ParamsError
-from netflag.io.reader import describe_os_error, numbered_lines
+from netflag.io.reader import describe_os_error, numbered_lines, read_once
 from netflag.pipeline import Rejects
 from netflag.progress import TICK_LINES, Progress, count_lines
 from netflag.replay import load_batch, read_params
@@ -133,7 +132,7 @@ def open_logs(
     with a one-line message, as replay does. The batch log is read more than
     once (its parameters, then its events), so it must be a file, not a pipe.
     """
-    if batch.exists() and not stat.S_ISREG(batch.stat().st_mode):
+    if read_once(batch):
         raise InputError(
             f"{batch} is not a regular file: explain, report and sweep read the batch log"
             " more than once (write it to a file first)"

@@ -3,10 +3,10 @@
 The file is memory-mapped and handed to :meth:`Engine.feed` in chunks: the
 core applies every line spelt the canonical way (the challenge's and
 ``netflag generate``'s spelling) without a Python object per line, and stops at
-any other line. That line takes the ordinary path here (:func:`parse_event`,
-then ``Engine.apply``, or a reject with its line number and reason), and the
-core goes on after it. The result is the state a line-by-line load gives,
-which the property tests check.
+any other line. That line takes the caller's ordinary path (parse, then
+``Engine.apply``, or a reject with its line number and reason), and the core
+goes on after it. The result is the state a line-by-line load gives, which the
+property tests check.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 
 from netflag.engine import Engine
 from netflag.errors import InputError
-from netflag.io.events import LineError, parse_event
 from netflag.io.limits import MAX_ID_CHARS, MAX_LINE_BYTES, too_long
 from netflag.io.reader import BOM, describe_os_error
 
@@ -28,12 +27,13 @@ def feed_file(
     engine: Engine,
     path: Path,
     params_line: int | None,
-    reject: Callable[[int, str, bytes], None],
+    ordinary: Callable[[int, bytes], None],
     on_progress: Callable[[int], None] | None = None,
 ) -> int:
     """Apply the batch log at ``path`` (minus its parameters line); returns the events applied.
 
-    ``reject(line, reason, raw)`` hears each bad line, in order.
+    ``ordinary(line, raw)`` takes each non-blank line the fast path leaves, in
+    order: it applies the line's event to ``engine``, or rejects the line.
     """
     try:
         with path.open("rb") as handle:
@@ -60,12 +60,7 @@ def feed_file(
             raw = data[pos : min(after, pos + MAX_LINE_BYTES + 2)]
             pos, line = after, line + 1
             if line != params_line and (raw.strip() or too_long(raw)):
-                try:
-                    event = parse_event(raw)
-                except LineError as error:
-                    reject(line, str(error), raw)
-                else:
-                    engine.apply(event, check=False)
+                ordinary(line, raw)
         if on_progress is not None:
             on_progress(pos - reported)
         done = pos - pos % mmap.PAGESIZE

@@ -7,6 +7,7 @@ then rejects like any other bad line.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -16,6 +17,16 @@ from netflag.io.limits import MAX_LINE_BYTES, too_long
 
 BOM = b"\xef\xbb\xbf"
 CHUNK = 1 << 16  # how much of a line over the limit is read at a time, to skip it
+
+
+def read_once(path: Path) -> bool:
+    """True for a pipe (``<(cat log)``), a FIFO or a device: it can be read only once,
+    not mapped, and has no size. False for a path that cannot be looked at: opening
+    it then says what is wrong, in one line."""
+    try:
+        return not stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def describe_os_error(error: OSError) -> str:
