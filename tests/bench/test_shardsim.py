@@ -111,5 +111,16 @@ def test_cli_writes_table_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert shardsim.main([*args, "--markdown", str(md), "--csv", str(table)]) == 0
     out = capsys.readouterr().out
     assert out == md.read_text()
-    assert out.count("\n") == 2 + 4
+    rows, sizing = out.split("\n\n")
+    assert len(rows.splitlines()) == 2 + 4  # P in {1, 4} x D in {1, 2}
+    assert len(sizing.splitlines()) == 2 + 4  # rates {10k, 100k} x D in {1, 2}
     assert len(table.read_text().splitlines()) == 1 + 4
+
+
+def test_sizing_grows_with_the_rate(graph: shardsim.Graph) -> None:
+    rows = simulate(graph, [1, 2, 4, 8, 16, 32, 64], [2], checks=20)
+    small, big = shardsim.size_cluster(rows, [100, 10_000_000], shardsim.Costs())
+    assert small.fits and small.P == 1 and small.gbit == 0  # one machine, no network
+    assert big.P > 64 and not big.fits
+    assert big.cores > small.cores * 100_000  # and more per check: messages
+    assert big.latency_ms > small.latency_ms

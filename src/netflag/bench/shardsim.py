@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -41,6 +42,7 @@ __all__ = [
     "Costs",
     "Graph",
     "Row",
+    "Sizing",
     "bfs_layers",
     "bfs_partition",
     "bfs_rank",
@@ -49,6 +51,7 @@ __all__ = [
     "pa_graph",
     "simulate",
     "simulate_check",
+    "size_cluster",
 ]
 
 I32 = npt.NDArray[np.int32]
@@ -251,7 +254,9 @@ class CheckCount:
     ids_sent: int = 0
     gather_messages: int = 0
     gather_entries: int = 0
+    gather_reads: float = 0.0  # keys looked at by the shards to find their T newest
     shards_touched: int = 0
+    ball_ids: int = 0  # |ball(u, D-1)|: what the broadcast variant sends each shard
 
     @property
     def bfs_bytes(self) -> int:
@@ -271,11 +276,18 @@ def simulate_check(
     T: int,
     users: int,
     load: npt.NDArray[np.float64] | None = None,
+    sizes: I64 | None = None,
 ) -> CheckCount:
     """Count one check over ``layers`` (its D rounds) with users dealt by ``owner``.
 
     ``load``, if given, gets each shard's friend-list entries read plus ids
     received added to it (the per-shard work, to measure imbalance).
+    ``sizes`` (users per shard) defaults to ``np.bincount(owner)``.
+
+    A shard finds its T newest the cheaper way: a merge over its m members'
+    tails (about m keys looked at), or a walk down its own recency index,
+    newest first, until T of them belong to members (about T * n_s / m
+    entries if purchases are spread evenly over its n_s users).
     """
     count = CheckCount()
     sent_before: I64 = np.empty(0, dtype=np.int64)
@@ -304,8 +316,15 @@ def simulate_check(
             load += np.bincount(receiver, minlength=shards)  # ids checked against visited
     members = np.concatenate([layer.new for layer in layers])
     count.members = len(members)
+    count.ball_ids = 1 + sum(len(layer.new) for layer in layers[:-1])
     held = np.bincount(owner[members], weights=kept[members], minlength=shards)
     held = np.minimum(held, T)
+    if sizes is None:
+        sizes = np.bincount(owner, minlength=shards)
+    per_shard = np.bincount(owner[members], minlength=shards).astype(np.float64)
+    on = per_shard > 0
+    walk = T * sizes[on] / per_shard[on]
+    count.gather_reads = float(np.minimum(per_shard[on], walk).sum())
     held[home] = 0  # the home shard's own share is local
     count.gather_messages = int(np.count_nonzero(held))
     count.gather_entries = int(held.sum())
@@ -333,6 +352,8 @@ class Row:
     gather_messages: float
     gather_entries: float
     gather_bytes: float
+    gather_reads: float
+    ball_ids: float
     bytes_per_check: float
     bytes_p99: float
     messages_per_check: float
@@ -376,13 +397,16 @@ def simulate(
         (part, P, D): [] for (part, P) in owners for D in depths
     }
     loads = {key: np.zeros(key[1], dtype=np.float64) for key in counts}
+    sizes = {key: np.bincount(owner, minlength=key[1]) for key, owner in owners.items()}
     seen = np.zeros(n, dtype=bool)
     for u in buyers:
         layers = bfs_layers(graph, int(u), max(depths), seen)
         for (part, P), owner in owners.items():
             for D in depths:
                 key = (part, P, D)
-                count = simulate_check(layers[:D], owner, P, int(owner[u]), held, T, n, loads[key])
+                count = simulate_check(
+                    layers[:D], owner, P, int(owner[u]), held, T, n, loads[key], sizes[part, P]
+                )
                 counts[key].append(count)
     return [
         _row(
@@ -428,6 +452,8 @@ def _row(
         gather_messages=mean(c.gather_messages for c in counts),
         gather_entries=mean(c.gather_entries for c in counts),
         gather_bytes=mean(c.gather_bytes for c in counts),
+        gather_reads=mean(c.gather_reads for c in counts),
+        ball_ids=mean(c.ball_ids for c in counts),
         bytes_per_check=float(total.mean()),
         bytes_p99=float(np.percentile(total, 99)),
         messages_per_check=mean(c.bfs_messages + c.gather_messages for c in counts),
@@ -437,13 +463,135 @@ def _row(
 
 @dataclass(frozen=True)
 class Costs:
-    """Assumed per-unit costs for turning counts into a cluster (see docs/scaling.md)."""
+    """Assumed unit costs and machine, to turn counts into a cluster (docs/scaling.md)."""
 
-    entry_ns: float = 10.0  # read one friend-list entry (CSR, mostly sequential)
-    id_ns: float = 50.0  # receive one id: visited test and set (a cache miss)
-    message_us: float = 2.0  # build, send, receive and dispatch one logical message
-    gather_entry_ns: float = 100.0  # pick one of a shard's T newest among its members
-    member_ns: float = 50.0  # look at one member's newest key on its shard
+    entry_ns: float = 50.0  # read one friend-list entry, test and set its visited mark
+    id_ns: float = 20.0  # encode and decode one id on the wire
+    message_us: float = 2.0  # one logical message inside a superstep's batch to a peer
+    read_ns: float = 100.0  # one key looked at by a shard's top-T (tail or index entry)
+    gathered_ns: float = 50.0  # one gathered purchase encoded, decoded and merged
+    check_us: float = 10.0  # route the event, exact decision, emit the flag
+    cores: int = 16  # per machine
+    nic_gbit: float = 10.0  # per machine, each direction
+    ram_gib: float = 64.0  # per machine
+    utilisation: float = 0.5  # highest planned share of cores, NIC and RAM
+    state_bytes_per_user: float = 50 * 64 + 10 * 8  # T=50 tails + index, 10 friends
+    hop_ms: float = 0.1  # one superstep's exchange: one-way latency and end markers
+    epoch_ms: float = 5.0  # events are cut into epochs this long
+
+    def cpu_us(self, row: Row) -> float:
+        """Cluster CPU time of one check, in microseconds."""
+        ns = (
+            row.entries_read * self.entry_ns
+            + row.ids_sent * self.id_ns
+            + row.gather_reads * self.read_ns
+            + row.gather_entries * self.gathered_ns
+        )
+        return ns / 1000 + row.messages_per_check * self.message_us + self.check_us
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """The cluster one (users, partition, D) needs at one purchase rate."""
+
+    users: int
+    partition: str
+    D: int
+    rate: int  # checked purchases per second
+    P: int  # machines, one shard each (smallest simulated P that fits, else extrapolated)
+    fits: bool  # False: no simulated P fits; P is extrapolated from the largest
+    cpu_us: float  # per check, whole cluster
+    cores: float  # whole cluster
+    gbit: float  # whole cluster, each byte counted once
+    busiest_cores: float
+    busiest_gbit: float
+    state_gib: float  # per machine
+    latency_ms: float
+
+
+def size_cluster(rows: Sequence[Row], rates: Iterable[int], costs: Costs) -> list[Sizing]:
+    """For each (users, partition, D, rate): the fewest machines that hold the load."""
+    groups: dict[tuple[int, str, int], list[Row]] = {}
+    for row in rows:
+        groups.setdefault((row.users, row.partition, row.D), []).append(row)
+    out: list[Sizing] = []
+    for rate in rates:
+        for (users, partition, D), group in groups.items():
+            group = sorted(group, key=lambda r: r.P)
+            chosen = None
+            for row in group:
+                need = _need(row, rate, costs)
+                if max(need) <= 1.0:
+                    chosen, machines, fits = row, row.P, True
+                    break
+            if chosen is None:
+                chosen = group[-1]
+                machines = math.ceil(chosen.P * max(_need(chosen, rate, costs)))
+                fits = False
+            cpu = costs.cpu_us(chosen)
+            cores = rate * cpu / 1e6
+            gbit = rate * chosen.bytes_per_check * 8 / 1e9
+            busy_cores = cores * chosen.imbalance / machines
+            busy_gbit = gbit * chosen.imbalance / machines
+            latency = (
+                costs.epoch_ms
+                + (D + 1) * costs.hop_ms
+                + costs.epoch_ms * (busy_cores / costs.cores + busy_gbit / costs.nic_gbit)
+            )
+            out.append(
+                Sizing(
+                    users=users,
+                    partition=partition,
+                    D=D,
+                    rate=rate,
+                    P=machines,
+                    fits=fits,
+                    cpu_us=cpu,
+                    cores=cores,
+                    gbit=gbit,
+                    busiest_cores=busy_cores,
+                    busiest_gbit=busy_gbit,
+                    state_gib=users * costs.state_bytes_per_user / machines / 2**30,
+                    latency_ms=latency,
+                )
+            )
+    return out
+
+
+def _need(row: Row, rate: int, costs: Costs) -> tuple[float, float, float]:
+    """Busiest machine's CPU, NIC and RAM use over its planned ceiling, with P machines."""
+    cores = rate * costs.cpu_us(row) / 1e6 * row.imbalance / row.P
+    gbit = rate * row.bytes_per_check * 8 / 1e9 * row.imbalance / row.P
+    ram = row.users * costs.state_bytes_per_user / row.P / 2**30
+    cap = costs.utilisation
+    return cores / (costs.cores * cap), gbit / (costs.nic_gbit * cap), ram / (costs.ram_gib * cap)
+
+
+def sizing_markdown(sizes: Sequence[Sizing]) -> str:
+    """The sizing as a markdown table."""
+    lines = [
+        "| users | partition | D | purchases/s | machines (P) | CPU µs/check | cores |"
+        " Gbit/s | busiest machine: cores | busiest: Gbit/s | state GiB/machine | latency ms |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for z in sizes:
+        machines = str(z.P) if z.fits else f"~{z.P:,} (extrapolated)"
+        cells = [
+            f"{z.users:,}",
+            z.partition,
+            str(z.D),
+            f"{z.rate:,}",
+            machines,
+            _fmt(z.cpu_us),
+            _fmt(z.cores),
+            _fmt(z.gbit),
+            _fmt(z.busiest_cores),
+            _fmt(z.busiest_gbit),
+            _fmt(z.state_gib),
+            _fmt(z.latency_ms),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _fmt(x: float) -> str:
@@ -542,6 +690,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=1_000_000,
         help="run the bfs partition only on graphs up to this size",
     )
+    parser.add_argument(
+        "--rates",
+        type=_ints,
+        default=[10_000, 100_000],
+        help="checked purchases per second to size a cluster for (hash partition rows)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--csv", type=Path, help="write every row here")
     parser.add_argument("--markdown", type=Path, help="write the table here")
@@ -574,6 +728,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.extend(new)
         del graph
     table = markdown(rows)
+    sizes = size_cluster([r for r in rows if r.partition == "hash"], args.rates, Costs())
+    table += "\n" + sizing_markdown(sizes)
     print(table, end="")
     print(f"# total {time.perf_counter() - started:.1f} s", file=sys.stderr)
     if args.csv:
