@@ -11,6 +11,7 @@ from netflag.cli.app import app
 # isort: off
 from netflag.cli import replay  # noqa: E402, F401  (each import registers its commands)
 from netflag.cli import analysis, live  # noqa: E402, F401
+from netflag.cli import serve  # noqa: E402, F401
 from netflag.cli import bench  # noqa: E402, F401
 
 # isort: on

@@ -95,6 +95,11 @@ class Engine:
         return int(self._core.users)
 
     @property
+    def friendships(self) -> int:
+        """How many friendships the graph has now (counted: O(users))."""
+        return int(self._core.edges())
+
+    @property
     def next_seq(self) -> int:
         """The arrival number the next event gets (so far: how many events were applied)."""
         return self._seq

@@ -241,3 +241,9 @@ def _timestamp(obj: dict[str, Any]) -> int:
     if type(value) is not str:
         raise LineError(f"timestamp must be a string 'YYYY-MM-DD HH:MM:SS', got {_show(value)}")
     return parse_timestamp(value)
+
+
+def parse_user_amount(raw: bytes) -> tuple[str, Amount]:
+    """A ``{"id": ..., "amount": ...}`` object (a purchase to score), checked as in an event."""
+    obj = load_object(raw, literal_numbers=True)
+    return _user(obj, "id"), _amount(_field(obj, "amount"))

@@ -1,0 +1,174 @@
+"""``netflag serve``: the HTTP scoring service (optional extra ``netflag[serve]``)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netflag.cli.app import DegreeOption, MultiplierOption, TrackedOption, app, fail
+from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, total_size
+from netflag.errors import InputError, NetflagError
+
+INSTALL = 'netflag serve needs its extra: pip install "netflag[serve]"'
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only takes connections from this machine.
+
+    >>> [is_loopback(host) for host in ("127.0.0.1", "::1", "localhost", "0.0.0.0")]
+    [True, True, True, False]
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def read_token(path: Path) -> str:
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read the token file {path}: {error}") from None
+    if len(token) < 16:
+        raise InputError(f"{path}: the token must be at least 16 characters")
+    return token
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket (so the port is known, even for --port 0, before serving)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as error:
+        raise InputError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+@app.command()
+def serve(
+    batch: Annotated[
+        Path,
+        typer.Argument(
+            metavar="BATCH", help="Batch log (parameters line, then events); unused on a restart."
+        ),
+    ],
+    state: Annotated[
+        Path,
+        typer.Option(
+            metavar="DIR", help="The service's log, snapshots and flags: restart from here."
+        ),
+    ],
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; beyond loopback needs --token-file.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free one).")] = 8080,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="Require 'Authorization: Bearer <its content>' on /v1."),
+    ] = None,
+    max_body: Annotated[
+        int, typer.Option(min=1, metavar="BYTES", help="Largest request body (else 413).")
+    ] = 1 << 20,
+    max_events: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Most events in one request (else 413).")
+    ] = 10_000,
+    request_timeout: Annotated[
+        float,
+        typer.Option(min=0.001, metavar="S", help="Answer 503 if events are not durable by then."),
+    ] = 10.0,
+    snapshot_every: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Snapshot after N events (bounds recovery).")
+    ] = 1_000_000,
+    snapshot_seconds: Annotated[
+        float, typer.Option(min=1.0, metavar="S", help="Snapshot after S seconds with new events.")
+    ] = 600.0,
+    keep_keys: Annotated[
+        int, typer.Option(min=0, metavar="N", help="Idempotency keys remembered (newest N).")
+    ] = 10_000,
+    max_recommendations: Annotated[
+        int, typer.Option(min=0, help="At most this many friend recommendations per flag.")
+    ] = 10,
+    D: DegreeOption = None,
+    T: TrackedOption = None,
+    k: MultiplierOption = None,
+    progress: ProgressOption = None,
+) -> None:
+    """Serve flags over HTTP: POST events, answered once they are durable in --state.
+
+    Loads BATCH into a new --state directory, or restarts from the directory's
+    snapshot and log: after a crash the state is exactly the acknowledged
+    events. See docs/service.md for every endpoint.
+    """
+    logger = logging.getLogger("netflag")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("netflag serve: %(levelname)s: %(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        try:
+            import uvicorn
+
+            from netflag.serve.app import Limits, create_app
+            from netflag.serve.service import Service, ServiceOptions
+        except ImportError:
+            raise InputError(INSTALL) from None
+        token = None if token_file is None else read_token(token_file)
+        if token is None and not is_loopback(host):
+            raise InputError(
+                f"--host {host} takes connections from other machines: add --token-file"
+            )
+        sock = bind(host, port)
+        large = total_size(batch) >= MIN_BYTES or (state / "snapshot").exists()
+        with progress_display(progress, large) as display:
+            options = ServiceOptions(
+                D=D,
+                T=T,
+                k=k,
+                snapshot_every=snapshot_every,
+                snapshot_seconds=snapshot_seconds,
+                keep_keys=keep_keys,
+                max_recommendations=max_recommendations,
+                progress=display.progress,
+            )
+            service = Service(batch, state, options)
+            service.start()
+    except NetflagError as error:
+        raise fail(error) from None
+    limits = Limits(max_body=max_body, max_events=max_events, request_seconds=request_timeout)
+    application = create_app(service, token=token, limits=limits)
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    logger.info(
+        "http://%s:%d (%s users, log at event %s, %s)",
+        shown,
+        bound_port,
+        f"{service.engine.users:,}",
+        f"{service.synced:,}",
+        "token required" if token else "no token",
+    )
+    config = uvicorn.Config(
+        application,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        server_header=False,
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None

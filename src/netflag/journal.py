@@ -1,0 +1,292 @@
+"""A durable event log with snapshots: what ``netflag serve`` acknowledges against.
+
+A journal directory holds::
+
+    lock                      one process at a time
+    snapshot                  an engine snapshot (format 2) covering events 1..S
+    log/<first seq>.wal       segments of the write-ahead log, oldest first
+
+Each log record is one header line and the raw event lines it frames::
+
+    #{"crc": 3735928559, "n": 2, "size": 190, ...meta}\\n
+    <line 1>\\n
+    <line 2>\\n
+
+``n`` lines, ``size`` bytes and their CRC-32, so a record torn by a crash is
+recognised and cut off at recovery. Lines keep their exact bytes: the log *is*
+the stream log, and line ``s`` of it (counting across segments, from 1) is the
+event with sequence number ``s``. Records carry the caller's ``meta`` (the
+service puts idempotency keys there), so what was made durable together comes
+back together.
+
+A snapshot rolls the log to a new segment first, so it always sits on a
+segment boundary; once the snapshot is durable, the segments it covers are
+deleted. A crash between the two leaves old segments that recovery skips.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from netflag.engine import EngineState
+from netflag.engine import snapshot as snapshots
+from netflag.errors import CheckpointError, InputError
+from netflag.io.reader import describe_os_error
+from netflag.io.sinks.file import fsync_dir
+
+SNAPSHOT = "snapshot"
+LOG = "log"
+LOCK = "lock"
+_SUFFIX = ".wal"
+
+
+def durable_replace(path: Path, parts: Sequence[bytes | memoryview]) -> None:
+    """Write ``parts`` to ``path`` so a crash leaves the old file or the new one, whole."""
+    temp = path.with_name(f".{path.name}.tmp")
+    try:
+        with temp.open("wb") as handle:
+            handle.writelines(parts)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+        fsync_dir(path.parent)
+    except OSError as error:
+        raise InputError(f"cannot write {path}: {describe_os_error(error)}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One appended group of lines: ``lines[i]`` has sequence number ``first + i``."""
+
+    first: int
+    lines: list[bytes]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Recovery:
+    """What a journal holds: the snapshot (None before the first) and the records after it."""
+
+    snapshot: snapshots.Snapshot | None
+    records: list[Record]
+    dropped: int = 0  # bytes of a torn record cut off the log's tail
+
+    @property
+    def seq(self) -> int:
+        """The last event the snapshot covers (0 without one)."""
+        return 0 if self.snapshot is None else int(self.snapshot.extra["seq"])
+
+
+def _segments(folder: Path) -> list[tuple[int, Path]]:
+    found = []
+    for path in folder.glob(f"*{_SUFFIX}"):
+        try:
+            found.append((int(path.stem), path))
+        except ValueError:
+            continue
+    return sorted(found)
+
+
+def _records(data: bytes, first: int) -> Iterator[tuple[int, Record | None]]:
+    """``(offset, record)`` for each whole record of a segment, then ``(offset, None)``
+    where a torn or corrupt one starts (if any)."""
+    pos, seq = 0, first
+    while pos < len(data):
+        end = data.find(b"\n", pos)
+        try:
+            if data[pos : pos + 1] != b"#" or end < 0:
+                raise ValueError
+            head = orjson.loads(data[pos + 1 : end])
+            n, size, crc = int(head.pop("n")), int(head.pop("size")), int(head.pop("crc"))
+        except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+            yield pos, None
+            return
+        body = data[end + 1 : end + 1 + size]
+        lines = body.split(b"\n")[:-1]
+        if len(body) != size or zlib.crc32(body) != crc or len(lines) != n:
+            yield pos, None
+            return
+        yield pos, Record(seq, lines, head)
+        pos, seq = end + 1 + size, seq + n
+
+
+class Journal:
+    """Append event lines durably; snapshot the engine to bound recovery.
+
+    ``recover()`` first (it takes the lock and opens the log), then
+    ``append`` + ``sync`` per group commit, ``roll`` + ``save_snapshot`` now
+    and then. ``save_snapshot`` may run on another thread than ``append``.
+    """
+
+    def __init__(self, path: Path, version: str) -> None:
+        self.path = path
+        self.version = version
+        self.seq = 0  # the last sequence number appended
+        self.log_bytes = 0  # bytes in the log segments kept
+        self._lock: BinaryIO | None = None
+        self._file: BinaryIO | None = None
+        self._segments_lock = threading.Lock()
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    # -- start --------------------------------------------------------------------
+
+    def recover(self) -> Recovery:
+        """Lock the directory, read the snapshot and the log after it, open the log."""
+        self._take_lock()
+        snapshot = None
+        try:
+            snapshot = snapshots.load_file(self.path / SNAPSHOT, version=self.version)
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            where = self.path / SNAPSHOT
+            raise InputError(f"cannot read {where}: {describe_os_error(error)}") from None
+        recovery = Recovery(snapshot, [])
+        if snapshot is not None and "seq" not in snapshot.extra:
+            raise CheckpointError(f"{self.path / SNAPSHOT}: not a journal snapshot (no seq)")
+        seq = recovery.seq
+        folder = self.path / LOG
+        segments = _segments(folder)
+        for index, (first, path) in enumerate(segments):
+            last = index == len(segments) - 1
+            seq = self._read_segment(path, first, seq, last, recovery)
+        self.seq = seq
+        self._open_segment(seq + 1)
+        self.log_bytes = sum(path.stat().st_size for _, path in _segments(folder))
+        return recovery
+
+    def _take_lock(self) -> None:
+        try:
+            (self.path / LOG).mkdir(parents=True, exist_ok=True)
+            handle = (self.path / LOCK).open("ab")
+        except OSError as error:
+            raise InputError(f"cannot use {self.path}: {describe_os_error(error)}") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise InputError(f"{self.path} is in use by another netflag process") from None
+        self._lock = handle
+
+    def _read_segment(self, path: Path, first: int, seq: int, last: bool, into: Recovery) -> int:
+        """Add the records of one segment past ``seq``; cut a torn tail off the last one."""
+        if first > seq + 1:
+            raise CheckpointError(f"{path}: the log jumps from event {seq} to {first}")
+        data = path.read_bytes()
+        for offset, record in _records(data, first):
+            if record is None:
+                if not last:
+                    raise CheckpointError(f"{path}: corrupt record at byte {offset}")
+                into.dropped = len(data) - offset
+                with path.open("r+b") as handle:
+                    handle.truncate(offset)
+                    os.fsync(handle.fileno())
+                break
+            end = record.first + len(record.lines) - 1
+            if end <= seq:
+                continue  # covered by the snapshot
+            if record.first <= seq:
+                raise CheckpointError(f"{path}: a record straddles the snapshot at {seq}")
+            into.records.append(record)
+            seq = end
+        return max(seq, first - 1)
+
+    def _log(self) -> BinaryIO:
+        if self._file is None:
+            raise RuntimeError("Journal.recover() first")
+        return self._file
+
+    def _open_segment(self, first: int) -> None:
+        path = self.path / LOG / f"{first:020d}{_SUFFIX}"
+        try:
+            self._file = path.open("ab")
+            fsync_dir(path.parent)
+        except OSError as error:
+            raise InputError(f"cannot write {path}: {describe_os_error(error)}") from None
+
+    # -- append -------------------------------------------------------------------
+
+    def append(self, lines: Sequence[bytes], meta: Mapping[str, Any] | None = None) -> int:
+        """Frame ``lines`` (no line endings) as one record; returns the first's number.
+
+        Buffered only: nothing is durable before :meth:`sync`.
+        """
+        body = b"".join(line + b"\n" for line in lines)
+        head = {"n": len(lines), "size": len(body), "crc": zlib.crc32(body), **(meta or {})}
+        record = b"#" + orjson.dumps(head) + b"\n" + body
+        self._log().write(record)
+        self.log_bytes += len(record)
+        first = self.seq + 1
+        self.seq += len(lines)
+        return first
+
+    def sync(self) -> None:
+        """Make every appended record durable (one fsync for the whole group)."""
+        log = self._log()
+        log.flush()
+        os.fdatasync(log.fileno())
+
+    # -- snapshots ----------------------------------------------------------------
+
+    def roll(self) -> int:
+        """Start a new segment so a snapshot of the state now sits on a boundary.
+
+        Call with everything appended so far synced; returns the snapshot's ``seq``.
+        """
+        self.sync()
+        self._log().close()
+        self._open_segment(self.seq + 1)
+        return self.seq
+
+    def save_snapshot(self, state: EngineState, seq: int, extra: Mapping[str, Any]) -> None:
+        """Write the snapshot of events 1..``seq`` (from :meth:`roll`), then drop the
+        segments it covers."""
+        parts = snapshots.dump_parts(state, version=self.version, extra={**extra, "seq": seq})
+        durable_replace(self.path / SNAPSHOT, parts)
+        with self._segments_lock:
+            for first, path in _segments(self.path / LOG):
+                if first <= seq:
+                    size = path.stat().st_size
+                    path.unlink()
+                    self.log_bytes -= size
+            fsync_dir(self.path / LOG)
+
+    def read_since(self, seq: int, until: int) -> Iterator[tuple[int, bytes]]:
+        """``(number, line)`` for the logged events ``seq + 1 .. until`` still kept
+        (synced ones only: pass the last synced number as ``until``)."""
+        with self._segments_lock:
+            segments = _segments(self.path / LOG)
+            found = []
+            for index, (first, path) in enumerate(segments):
+                following = segments[index + 1][0] if index + 1 < len(segments) else None
+                if following is not None and following <= seq + 1:
+                    continue
+                if first > until:
+                    break
+                found.append((first, path.read_bytes()))
+        for first, data in found:
+            for _, record in _records(data, first):
+                if record is None:
+                    break
+                for number, line in enumerate(record.lines, record.first):
+                    if seq < number <= until:
+                        yield number, line
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
