@@ -144,6 +144,13 @@ class Journal:
     def recover(self) -> Recovery:
         """Lock the directory, read the snapshot and the log after it, open the log."""
         self._take_lock()
+        try:
+            return self._recover()
+        except BaseException:
+            self.close()
+            raise
+
+    def _recover(self) -> Recovery:
         snapshot = None
         try:
             snapshot = snapshots.load_file(self.path / SNAPSHOT, version=self.version)

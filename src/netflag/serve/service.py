@@ -181,6 +181,7 @@ class Service:
 
     def run_writer(self) -> None:
         """Start the writer task on the running event loop (the app's startup)."""
+        self._wake = asyncio.Event()
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     async def close(self) -> None:
