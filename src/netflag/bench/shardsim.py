@@ -465,9 +465,9 @@ def _row(
 class Costs:
     """Assumed unit costs and machine, to turn counts into a cluster (docs/scaling.md)."""
 
-    entry_ns: float = 50.0  # read one friend-list entry, test and set its visited mark
+    entry_ns: float = 20.0  # read one friend-list entry, test and set its visited mark
     id_ns: float = 20.0  # encode and decode one id on the wire
-    message_us: float = 2.0  # one logical message inside a superstep's batch to a peer
+    message_us: float = 0.5  # one logical message: a segment of a superstep batch to a peer
     read_ns: float = 100.0  # one key looked at by a shard's top-T (tail or index entry)
     gathered_ns: float = 50.0  # one gathered purchase encoded, decoded and merged
     check_us: float = 10.0  # route the event, exact decision, emit the flag
