@@ -8,6 +8,7 @@ The tree::
         +-- RejectedLine         one bad event line (file, line number, reason)
     +-- CheckpointError          a snapshot or live checkpoint is corrupt, truncated,
                                  from another version, or does not match the sinks
+    +-- WorkerError              a Ray worker died or failed (``--workers``)
 
 The CLI turns every ``NetflagError`` into its message on stderr and a non-zero exit.
 """
@@ -31,6 +32,10 @@ class InputError(NetflagError):
 
 class CheckpointError(NetflagError):
     """A snapshot or checkpoint cannot be trusted: resuming from it could give a wrong answer."""
+
+
+class WorkerError(NetflagError):
+    """A Ray worker died or failed: the run stops, with no partial output."""
 
 
 class RejectedLine(InputError):

@@ -208,6 +208,14 @@ class Pipeline:
             "rejected": self.rejects.count,
         }
 
+    def flush(self) -> None:
+        """Write whatever is still pending: nothing here, every step writes its own flag.
+
+        A pipeline whose decisions come back later (workers on Ray,
+        :class:`netflag.distributed.fanout.ShardedPipeline`) writes them here;
+        callers flush before they read the outputs or checkpoint.
+        """
+
     def step(
         self,
         raw: bytes,

@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netflag.engine import Engine, Kernel, Params, Strategy
 from netflag.engine.params import parse_count, parse_multiplier
@@ -26,6 +26,9 @@ from netflag.io.output import AtomicFile
 from netflag.io.reader import describe_os_error, numbered_lines, read_once
 from netflag.pipeline import FileWriter, FlagHook, Pipeline, Rejection, Rejects
 from netflag.progress import TICK_LINES, Progress, count_lines
+
+if TYPE_CHECKING:
+    from netflag.distributed.ray_pool import WorkerPool
 
 __all__ = [
     "BULK_MIN_BYTES", "PARAMS_EXAMPLE", "FlagHook", "Rejection", "Rejects", "ReplaySummary",
@@ -220,6 +223,7 @@ def replay(
     on_reject: Callable[[Rejection], None] | None = None,
     progress: Progress | None = None,
     on_flag: FlagHook | None = None,
+    workers: WorkerPool | None = None,
 ) -> ReplaySummary:
     """Replay ``batch`` then ``stream`` and write the flagged purchases to ``out``.
 
@@ -228,7 +232,10 @@ def replay(
     bad lines go to ``on_reject`` and the rejects file and are skipped.
     ``progress`` hears the phases (those of :func:`load_batch`, then "check
     stream" in events, with checks and flags); ``on_flag`` hears each flag
-    while the engine still stands at that moment.
+    while the engine still stands at that moment. With ``workers`` (a
+    :class:`~netflag.distributed.ray_pool.WorkerPool`) the stream's purchases
+    are decided on Ray workers, with the same output; ``on_flag`` may then only
+    be an :class:`~netflag.analysis.actions.ActionWriter`.
     """
     started = time.perf_counter()
     check_inputs(out, batch, stream)
@@ -247,7 +254,15 @@ def replay(
             bulk=bulk,
             progress=progress,
         )
-        pipeline = Pipeline(engine, policy, [FileWriter(sink)], on_flag=on_flag)
+        if workers is None:
+            pipeline = Pipeline(engine, policy, [FileWriter(sink)], on_flag=on_flag)
+        else:
+            from netflag.distributed.fanout import ShardedPipeline
+
+            pipeline = ShardedPipeline(
+                engine, policy, [FileWriter(sink)], pool=workers, on_flag=on_flag, apply=False
+            )
+            stack.callback(pipeline.close)
         name = str(stream)
         if progress is not None:
             progress.phase("check stream", count_lines(stream), "events")
@@ -256,6 +271,7 @@ def replay(
             pipeline.step(raw, name, number)
             if progress is not None and not number % TICK_LINES:
                 progress.update(number, pipeline.checked, pipeline.flagged)
+        pipeline.flush()
         if progress is not None:
             progress.update(number, pipeline.checked, pipeline.flagged)
     if progress is not None:

@@ -15,6 +15,7 @@ ALLOWED = (
     "netflag.progress",  # phases as plain calls: the CLI draws them
     "netflag.replay",
     "netflag.analysis",
+    "netflag.distributed",  # workers on Ray: imported only when a command asks for them
 )
 THIRD_PARTY = {"orjson", "plotly", "sortedcontainers"}
 

@@ -111,6 +111,11 @@ class ActionWriter:
         self.sink.write(action_line(engine, event, decision, raw, self.limit))
         self.count += 1
 
+    def write_line(self, line: bytes) -> None:
+        """Write an action line made elsewhere: by a worker, where the engine stands at the flag."""
+        self.sink.write(line)
+        self.count += 1
+
 
 @contextmanager
 def actions_file(

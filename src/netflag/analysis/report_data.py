@@ -8,8 +8,11 @@ module only records). Ordering and rounding rules: docs/analysis.md.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import chain
+from typing import TYPE_CHECKING
 
 from netflag.analysis.common import (
     GRANULARITIES,
@@ -18,9 +21,12 @@ from netflag.analysis.common import (
     format_units,
     threshold_text,
 )
-from netflag.analysis.logs import Logs
+from netflag.analysis.logs import Logs, Step
 from netflag.analysis.tables import Cell, Table
 from netflag.engine import Amount, Baseline, Params, Purchase
+
+if TYPE_CHECKING:
+    from netflag.distributed.ray_pool import WorkerPool
 
 MAX_BUCKETS = 120  # a time series picks the finest granularity with at most this many
 
@@ -60,40 +66,72 @@ class ReportData:
         return sum(self.checked.values())
 
 
-def collect(logs: Logs) -> ReportData:
-    """Replay ``logs`` (as ``netflag replay`` does) and keep what the tables need."""
+def collect(logs: Logs, workers: WorkerPool | None = None) -> ReportData:
+    """Replay ``logs`` (as ``netflag replay`` does) and keep what the tables need.
+
+    With ``workers`` the stream's purchases are decided on Ray workers (each
+    returns its checks' network sizes and baselines); the tables are the same.
+    """
     engine = logs.engine()
     data = ReportData(engine.params)
-    checked = line = 0
-    for step in logs.steps():
-        event = step.event
-        if isinstance(event, Purchase):
-            data.purchases[event.timestamp] += 1
-            sums = data.units.setdefault(event.timestamp, {})
-            sums[event.amount.scale] = sums.get(event.amount.scale, 0) + event.amount.units
-        if not step.stream:
-            engine.apply(event, check=False)
-            continue
-        line = step.line
-        decision = engine.apply(event)
-        logs.tick(line, checked, len(data.flags))
-        if decision is None or not isinstance(event, Purchase):
-            continue
-        checked += 1
-        user = engine.user_number(event.user)
-        assert user is not None  # noqa: S101 - apply() just interned the buyer
-        size = engine.network_size(user)
-        data.checked[event.timestamp] += 1
-        data.networks.setdefault(size, [0, 0])[0] += 1
-        if decision.flagged and decision.baseline is not None:
-            data.networks[size][1] += 1
-            baseline = decision.baseline
-            z = ZScore.of(baseline, event.amount.at_scale(baseline.scale))
-            data.flags.append(
-                FlagRecord(step.line, event.timestamp, event.user, event.amount, baseline, z, size)
-            )
-    logs.tick(line, checked, len(data.flags), last=True)
+    progress = [0, 0]  # stream line, checks: what the bar shows
+
+    def stream_steps() -> Iterator[Step]:
+        """Tally every purchase; apply the batch; hand on the stream."""
+        for step in logs.steps():
+            event = step.event
+            if isinstance(event, Purchase):
+                data.purchases[event.timestamp] += 1
+                sums = data.units.setdefault(event.timestamp, {})
+                sums[event.amount.scale] = sums.get(event.amount.scale, 0) + event.amount.units
+            if not step.stream:
+                engine.apply(event, check=False)
+                continue
+            progress[0] = step.line
+            logs.tick(step.line, progress[1], len(data.flags))
+            yield step
+
+    if workers is None:
+        for step in stream_steps():
+            event = step.event
+            decision = engine.apply(event)
+            if decision is None or not isinstance(event, Purchase):
+                continue
+            user = engine.user_number(event.user)
+            assert user is not None  # noqa: S101 - apply() just interned the buyer
+            _record(data, step, engine.network_size(user), decision.flagged, decision.baseline)
+            progress[1] += 1
+    else:
+        from netflag.distributed.fanout import Fanout
+
+        steps = stream_steps()
+        first = next(steps, None)  # the batch is applied by now: the workers start from here
+        fanout = Fanout(workers, engine, ("checks",))
+        try:
+            lines = ((step, step.raw) for step in chain([first] if first else [], steps))
+            for step, (_, size, flagged, baseline) in fanout.map(lines):
+                _record(data, step, size, flagged, baseline)
+                progress[1] += 1
+        finally:
+            fanout.close()
+    logs.tick(progress[0], progress[1], len(data.flags), last=True)
     return data
+
+
+def _record(
+    data: ReportData, step: Step, size: int, flagged: bool, baseline: Baseline | None
+) -> None:
+    """One checked stream purchase: its second, its network size, and its flag if any."""
+    event = step.event
+    assert isinstance(event, Purchase)  # noqa: S101 - only purchases are checked
+    data.checked[event.timestamp] += 1
+    data.networks.setdefault(size, [0, 0])[0] += 1
+    if flagged and baseline is not None:
+        data.networks[size][1] += 1
+        z = ZScore.of(baseline, event.amount.at_scale(baseline.scale))
+        data.flags.append(
+            FlagRecord(step.line, event.timestamp, event.user, event.amount, baseline, z, size)
+        )
 
 
 def _totals(data: ReportData, granularity: str) -> tuple[dict[int, list[int]], int]:

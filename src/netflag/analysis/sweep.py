@@ -13,11 +13,12 @@ Each setting's flags equal a separate replay's (tests/analysis/test_sweep.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from heapq import nlargest
 from itertools import chain, product
+from typing import TYPE_CHECKING
 
 from sortedcontainers import SortedList
 
@@ -25,6 +26,9 @@ from netflag.analysis.logs import Logs
 from netflag.engine import Baseline, Engine, Purchase
 from netflag.engine.params import parse_count, parse_multiplier
 from netflag.errors import ParamsError
+
+if TYPE_CHECKING:
+    from netflag.distributed.ray_pool import WorkerPool
 
 _RANGE = re.compile(r"([0-9]+)\.\.([0-9]+)")
 MAX_SETTINGS = 10_000  # a grid beyond this is a typo, not a question
@@ -126,16 +130,25 @@ def grid(Ds: Iterable[int], Ts: Iterable[int], ks: Iterable[Fraction]) -> list[S
 
 
 def sweep(
-    logs: Logs, settings: list[Setting], default: Setting, *, walk_above: int | None = None
+    logs: Logs,
+    settings: list[Setting],
+    default: Setting,
+    *,
+    walk_above: int | None = None,
+    workers: WorkerPool | None = None,
 ) -> SweepResult:
     """Replay ``logs`` once and decide every stream purchase under every setting.
 
     ``walk_above`` forces the network size past which the newest purchases are
     found by walking (default: max(64, users/8)); tests use it to run both ways.
+    With ``workers`` the purchases are shared out over Ray workers, each
+    deciding its share under every setting (see :func:`_sweep_on_workers`).
     """
     wanted = sorted({*settings, default})
     result = SweepResult(default, settings, {s: [] for s in wanted})
     D_max, T_max = max(s.D for s in wanted), max(s.T for s in wanted)
+    if workers is not None:
+        return _sweep_on_workers(logs, result, wanted, logs.load(D_max, T_max), workers, walk_above)
     sweeper = _Sweeper(logs.load(D_max, T_max), wanted, result.flags, walk_above)
     defaults = result.flags[default]  # the flags the bar counts: the default setting's
     line = 0
@@ -148,6 +161,46 @@ def sweep(
         else:
             sweeper.engine.apply(event, check=False)
         logs.tick(line, result.checked, len(defaults))
+    logs.tick(line, result.checked, len(defaults), last=True)
+    return result
+
+
+def _sweep_on_workers(
+    logs: Logs,
+    result: SweepResult,
+    wanted: list[Setting],
+    engine: Engine,
+    workers: WorkerPool,
+    walk_above: int | None,
+) -> SweepResult:
+    """The sweep with its purchases shared out: every worker applies every event and decides
+    every Nth purchase under all the settings.
+
+    Sharing out purchases rather than settings keeps the one-pass saving (a
+    network and its newest purchases are found once for every D, T and k) and
+    keeps the workers even: a share of the settings that holds the largest D
+    would cost nearly the whole sweep.
+    """
+    from netflag.distributed.fanout import Fanout
+
+    defaults = result.flags[result.default]
+    line = 0
+
+    def lines() -> Iterator[tuple[int, bytes]]:
+        nonlocal line
+        for step in logs.stream_steps():
+            line = step.line
+            result.checked += isinstance(step.event, Purchase)
+            logs.tick(line, result.checked, len(defaults))
+            yield line, step.raw
+
+    fanout = Fanout(workers, engine, ("sweep", wanted, walk_above))
+    try:
+        for flagged_line, (_, found) in fanout.map(lines()):
+            for order, baseline in found:
+                result.flags[wanted[order]].append(SweepFlag(flagged_line, baseline))
+    finally:
+        fanout.close()
     logs.tick(line, result.checked, len(defaults), last=True)
     return result
 

@@ -18,8 +18,10 @@ import typer
 from netflag.cli.app import (
     DegreeOption,
     MultiplierOption,
+    RayOption,
     StrictOption,
     TrackedOption,
+    WorkersOption,
     app,
     fail,
 )
@@ -134,6 +136,8 @@ def report(
     strict: StrictOption = False,
     json: JsonOption = False,
     progress: ProgressOption = None,
+    workers: WorkersOption = None,
+    ray: RayOption = None,
 ) -> None:
     """Replay BATCH then STREAM and report: busiest timestamps, flags, anomalies, networks.
 
@@ -144,6 +148,7 @@ def report(
     from netflag.analysis.report_data import collect, report_tables
     from netflag.analysis.tables import tables_json, write_tables
     from netflag.cli.render import print_tables
+    from netflag.distributed.ray_pool import optional_pool
 
     started = time.perf_counter()
     try:
@@ -151,10 +156,13 @@ def report(
             from netflag.analysis.report_html import require_plotly
 
             require_plotly()  # before the replay, not after
-        with progress_display(progress, total_size(batch, stream) >= MIN_BYTES) as display:
+        with (
+            optional_pool(workers, ray) as pool,
+            progress_display(progress, total_size(batch, stream) >= MIN_BYTES) as display,
+        ):
             rejects = _rejects(strict, display.say)
             logs = open_logs(batch, stream, rejects, D=D, T=T, k=k, progress=display.progress)
-            data = collect(logs)
+            data = collect(logs, pool)
         tables = report_tables(data, top)
         written = write_tables(out, tables) if out is not None else []
         if out is not None and html:
@@ -196,6 +204,8 @@ def sweep(
     strict: StrictOption = False,
     json: JsonOption = False,
     progress: ProgressOption = None,
+    workers: WorkersOption = None,
+    ray: RayOption = None,
 ) -> None:
     """Count the flags of every (D, T, k) combination in one pass, against the default.
 
@@ -207,13 +217,17 @@ def sweep(
     from netflag.analysis.sweep import Setting, grid, parse_counts, parse_multipliers
     from netflag.analysis.sweep import sweep as run_sweep
     from netflag.cli.render import print_sweep, sweep_json
+    from netflag.distributed.ray_pool import optional_pool
 
     started = time.perf_counter()
     try:
         Ds = parse_counts(D, "D", 1) if D is not None else None
         Ts = parse_counts(T, "T", 2) if T is not None else None
         ks = parse_multipliers(k)
-        with progress_display(progress, total_size(batch, stream) >= MIN_BYTES) as display:
+        with (
+            optional_pool(workers, ray) as pool,
+            progress_display(progress, total_size(batch, stream) >= MIN_BYTES) as display,
+        ):
             logs = open_logs(
                 batch,
                 stream,
@@ -230,7 +244,7 @@ def sweep(
                 if written is not None
                 else Setting(Ds[0], Ts[0], Fraction(3))
             )
-            result = run_sweep(logs, settings, default)
+            result = run_sweep(logs, settings, default, workers=pool)
     except NetflagError as error:
         raise fail(error) from None
     _warn(logs.warnings)

@@ -57,6 +57,24 @@ StrictOption = Annotated[
     bool, typer.Option("--strict", help="Stop with exit code 1 at the first bad line.")
 ]
 
+# Workers on Ray (extra `ray`): decide the stream's purchases in N processes, same output.
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        metavar="N",
+        help='Decide on N Ray workers (same output; needs "netflag[ray]").',
+    ),
+]
+RayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="With --workers: join the Ray cluster at HOST:PORT (or auto), not a local one.",
+    ),
+]
+
 
 def fail(error: NetflagError) -> typer.Exit:
     """Print the error's one line and give the exit to raise."""

@@ -12,8 +12,10 @@ import typer
 from netflag.cli.app import (
     DegreeOption,
     MultiplierOption,
+    RayOption,
     StrictOption,
     TrackedOption,
+    WorkersOption,
     app,
     fail,
 )
@@ -55,6 +57,8 @@ def replay(
     max_recommendations: Annotated[
         int, typer.Option(min=0, help="At most this many friend recommendations per flag.")
     ] = 10,
+    workers: WorkersOption = None,
+    ray: RayOption = None,
 ) -> None:
     """Replay BATCH then STREAM and write every flagged purchase to OUT.
 
@@ -62,11 +66,13 @@ def replay(
     always written (empty when nothing is flagged).
     """
     from netflag.analysis.actions import actions_file
+    from netflag.distributed.ray_pool import optional_pool
     from netflag.replay import replay as run_replay
 
     large = total_size(batch, stream) >= MIN_BYTES
     try:
         with (
+            optional_pool(workers, ray) as pool,
             progress_display(progress, large) as display,
             actions_file(actions, max_recommendations) as on_flag,
         ):
@@ -82,6 +88,7 @@ def replay(
                 on_reject=lambda rejection: display.say(str(rejection)),
                 progress=display.progress,
                 on_flag=on_flag,
+                workers=pool,
             )
     except NetflagError as error:
         raise fail(error) from None
