@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netflag.checkpoint import CHECKPOINT, Checkpoint, StateDir
 from netflag.engine import Engine, Params, Strategy
@@ -29,6 +29,9 @@ from netflag.livestatus import LiveStatus, LiveSummary
 from netflag.pipeline import COUNTERS, Pipeline, Rejection, Rejects
 from netflag.progress import Progress
 from netflag.replay import load_batch, read_params
+
+if TYPE_CHECKING:
+    from netflag.distributed.ray_pool import WorkerPool
 
 __all__ = ["Live", "LiveOptions", "LiveOutputs", "LiveStatus", "LiveSummary"]
 
@@ -67,6 +70,9 @@ class LiveOptions:
     checkpoint they must agree with it. ``on_status`` hears a :class:`LiveStatus`
     every ``status_seconds``; ``progress`` hears the start-up's phases (restore
     the checkpoint or load the batch, write the first checkpoint), then ``finish``.
+    ``workers`` (a :class:`~netflag.distributed.ray_pool.WorkerPool`) decides the
+    purchases on Ray workers, each poll's lines as one chunk; this process keeps
+    applying every event to its own engine, so checkpoints are unchanged.
     """
 
     state: Path | None = None
@@ -81,6 +87,7 @@ class LiveOptions:
     on_status: Callable[[LiveStatus], None] | None = None
     status_seconds: float = 1.0
     progress: Progress | None = None
+    workers: WorkerPool | None = None
 
 
 def _info(message: str, **fields: Any) -> None:
@@ -118,6 +125,7 @@ class Live:
         self._pending = 0  # lines handled since the last checkpoint
         self._last_checkpoint = 0.0
         self._status_at = (0.0, 0)
+        self._pipeline: Pipeline | None = None
 
     def stop(self) -> None:
         """Ask the run to stop after the current lines, with a final checkpoint (signal-safe)."""
@@ -139,6 +147,7 @@ class Live:
                 lines = source.poll(POLL_SECONDS, limit)
                 for position, raw in lines:
                     self._handle(pipeline, position, raw)
+                pipeline.flush()  # decisions made elsewhere are written before any checkpoint
                 now = time.monotonic()
                 if lines:
                     handled += len(lines)
@@ -216,13 +225,20 @@ class Live:
                 log.warning("%s", warning)
             _info(f"loaded {applied:,} batch events from {self.batch}", events=applied)
             self._batch_loaded = True
-        pipeline = Pipeline(
+        pipeline_class: type[Pipeline] = Pipeline
+        extra: dict[str, Any] = {}
+        if options.workers is not None:
+            from netflag.distributed.fanout import ShardedPipeline
+
+            pipeline_class, extra = ShardedPipeline, {"pool": options.workers}
+        pipeline = self._pipeline = pipeline_class(
             engine,
             rejects,
             self.outputs.sinks,
             actions=self.outputs.actions,
             max_recommendations=options.max_recommendations,
             counts=counts,
+            **extra,
         )
         self.source.resume(self._position)
         if progress is not None and self.store is not None:
@@ -301,7 +317,10 @@ class Live:
         )
 
     def _close(self) -> None:
-        for closing in [self.source.close, *(sink.close for _, sink in self._outputs)]:
+        closers = [self.source.close, *(sink.close for _, sink in self._outputs)]
+        if self._pipeline is not None:
+            closers.insert(0, self._pipeline.close)
+        for closing in closers:
             try:
                 closing()
             except Exception:  # noqa: BLE001  (closing must not hide the real error)

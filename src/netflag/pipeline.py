@@ -216,6 +216,9 @@ class Pipeline:
         callers flush before they read the outputs or checkpoint.
         """
 
+    def close(self) -> None:
+        """Let go of what the pipeline holds besides its outputs: nothing here (workers there)."""
+
     def step(
         self,
         raw: bytes,

@@ -16,8 +16,10 @@ import typer
 from netflag.cli.app import (
     DegreeOption,
     MultiplierOption,
+    RayOption,
     StrictOption,
     TrackedOption,
+    WorkersOption,
     app,
     fail,
 )
@@ -117,6 +119,8 @@ def live(
         ),
     ] = LogFormat.text,
     progress: ProgressOption = None,
+    workers: WorkersOption = None,
+    ray: RayOption = None,
 ) -> None:
     """Load BATCH (or the checkpoint in --state), then flag SOURCE's purchases as they arrive.
 
@@ -124,6 +128,7 @@ def live(
     final checkpoint; a restart with the same --state goes on exactly where
     the checkpoint left off, so no flag is lost or written twice.
     """
+    from netflag.distributed.ray_pool import optional_pool
     from netflag.io.sinks import open_sink
     from netflag.io.sources import open_source
     from netflag.live import Live, LiveOptions, LiveOutputs
@@ -137,7 +142,10 @@ def live(
     # only: drawn between JSON lines they would break them, even with --progress.
     large = state is not None or total_size(batch) >= MIN_BYTES
     try:
-        with progress_display(False if out.json else progress, large) as display:
+        with (
+            optional_pool(workers, ray) as pool,
+            progress_display(False if out.json else progress, large) as display,
+        ):
             out.display = display
             options = LiveOptions(
                 state=state,
@@ -151,6 +159,7 @@ def live(
                 on_status=None if quiet else out.status,
                 status_seconds=out.status_seconds,
                 progress=display.progress,
+                workers=pool,
             )
             events = open_source(source)  # before the sinks, so its error is the one reported
             outputs = LiveOutputs(
