@@ -87,6 +87,11 @@ TARGETS: dict[str, tuple[str, Callable[[Row], bool]]] = {
     "snapshot": ("< 0.1 s", _within(seconds=0.1)),
     "startup": ("< 0.15 s CPU", _within(seconds=0.15)),
     "large": ("<= 20 s, <= 1 GiB", _within(seconds=20, mib=1024)),
+    "serve": (
+        ">= 2,000 req/s, p99 <= 20 ms",
+        lambda row: _within(rate=2_000)(row) and (row.p99_ms or 1e9) <= 20,
+    ),
+    "serve ndjson": (">= 50,000 events/s", _within(rate=50_000)),
     "xl": ("<= 120 s, <= 4 GiB", _within(seconds=120, mib=4096)),
 }
 
@@ -104,6 +109,7 @@ class Row:
     note: str = ""
     target: str = ""
     met: bool | None = None
+    p99_ms: float | None = None  # request latency, for the service's rows
 
     def against(self, name: str) -> Row:
         """This row with the named target and whether it holds."""
@@ -391,6 +397,35 @@ class Suite:
                 result.seconds,
                 note=f"{result.per_second:,.0f} events/s, {result.checkpoints} checkpoints",
             )
+        )
+
+    def serve(self) -> None:
+        """``netflag serve`` on loopback: single-event POSTs at 16 clients, NDJSON bodies."""
+        from netflag.servebench import measure_serve
+
+        batch, stream = self.workload("checks", self.sizes.checks, 2)
+        with tempfile.TemporaryDirectory() as folder:
+            out = measure_serve(batch, stream, Path(folder) / "state")
+        shape = describe(self.sizes.checks)
+        self.results.rows.append(
+            Row(
+                f"serve: 1-event POSTs, 16 keep-alive clients, {shape} (rate: requests/s)",
+                int(out["requests"]),
+                out["seconds"],
+                checks_per_second=out["requests_per_second"],
+                p99_ms=out["p99_ms"],
+                note=f"p50 {out['p50_ms']:.1f} ms, p99 {out['p99_ms']:.1f} ms",
+            ).against("serve")
+        )
+        self.results.rows.append(
+            Row(
+                f"serve: NDJSON POSTs of 1,000 events, 2 clients, {shape} (rate: events/s)",
+                int(out["bulk_events"]),
+                out["bulk_seconds"],
+                checks_per_second=out["bulk_events_per_second"],
+                p99_ms=out["bulk_p99_ms"],
+                note=f"p99 {out['bulk_p99_ms']:.0f} ms a request",
+            ).against("serve ndjson")
         )
 
     def large(self) -> None:

@@ -26,6 +26,13 @@ def has_redis() -> bool:
     return find_spec("redis") is not None
 
 
+def has_serve() -> bool:
+    """Whether the service's packages (extra ``serve``) are importable."""
+    from importlib.util import find_spec
+
+    return all(find_spec(name) for name in ("fastapi", "uvicorn", "prometheus_client"))
+
+
 def machine() -> str:
     """A short description of this machine (and of the engine measured) for the record."""
     from netflag.engine import default_kernel
@@ -60,6 +67,9 @@ def bench(
     live: Annotated[
         bool, typer.Option(help="Also time live mode against a local redis-server.")
     ] = True,
+    serve: Annotated[
+        bool, typer.Option(help="Also time netflag serve on loopback (needs netflag[serve]).")
+    ] = True,
     quick: Annotated[
         bool, typer.Option(help="Tiny workloads: checks the harness works, not the speed.")
     ] = False,
@@ -88,6 +98,9 @@ def bench(
             require_matplotlib()  # before minutes of work, not after
         except NetflagError as error:
             raise fail(error) from None
+    if serve and not has_serve():
+        say('serve rows skipped: pip install "netflag[serve]" to measure them')
+        serve = False
     if live and not has_redis():
         say('live mode row skipped: pip install "netflag[redis]" to measure it')
         live = False
@@ -96,6 +109,7 @@ def bench(
         steps = [suite.replay_vs_floor, suite.checks, suite.snapshot, suite.startup]
         steps += [suite.reference]
         steps += [suite.live] if live else []
+        steps += [suite.serve] if serve else []
         steps += [suite.large] if large else []
         steps += [suite.xl] if xl else []
         steps += [suite.curves] if curves else []
