@@ -446,3 +446,47 @@ class Suite:
                 peak_mib=peak,
             ).against(name)
         )
+
+    def workers(self, counts: tuple[int, ...]) -> None:
+        """The stream phase on Ray workers against one process: speed-up and its Amdahl limit.
+
+        On the medium 20k stream (the checks workload) and the large preset's
+        100k stream. Applying events is replicated on every worker, deciding
+        is divided: ``apply`` / one process is the serial share that bounds the
+        speed-up. Ray's start-up is not counted; shipping the state is.
+        """
+        shown = ",".join(map(str, counts))
+        for name, preset, seed in (
+            ("checks", self.sizes.checks, 2),
+            ("large", PRESETS["large"] if self.sizes is FULL else self.sizes.medium, 5),
+        ):
+            batch, stream = self.workload(name, preset, seed)
+            self.say(f"workers {shown} on {batch.parent.name}")
+            command = [sys.executable, "-m", "netflag.distributed.bench", str(batch), str(stream)]
+            out = orjson.loads(run_measured([*command, shown]).output)
+            one, apply = out["one"], out["apply"]
+            share = apply / one
+            shape = describe(preset)
+            self.results.rows.append(
+                Row(
+                    f"stream phase, one process, {shape}",
+                    out["events"],
+                    one,
+                    checks_per_second=out["checked"] / one,
+                    note=f"apply {share:.0%} (replicated), decide {1 - share:.0%} (divided)",
+                )
+            )
+            for count, run in out["workers"].items():
+                n = int(count)
+                limit = 1 / (share + (1 - share) / n)
+                same = "same flags" if run["same"] else "FLAGS DIFFER"
+                self.results.rows.append(
+                    Row(
+                        f"stream phase, {n} Ray worker{'s' if n > 1 else ''}, {shape}",
+                        out["events"],
+                        run["seconds"],
+                        checks_per_second=out["checked"] / run["seconds"],
+                        note=f"x{one / run['seconds']:.2f} (Amdahl limit x{limit:.2f}),"
+                        f" ship state {run['ship']:.2f} s, {same}",
+                    )
+                )

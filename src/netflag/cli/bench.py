@@ -43,6 +43,23 @@ def machine() -> str:
     )
 
 
+def _worker_counts(text: str) -> tuple[int, ...]:
+    """``1,2`` -> (1, 2), after checking Ray is there (before minutes of work, not after)."""
+    from netflag.distributed.ray_pool import import_ray
+
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"expected numbers such as 1,2, got {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise typer.BadParameter(f"expected numbers of at least 1, got {text!r}")
+    try:
+        import_ray()
+    except NetflagError as error:
+        raise fail(error) from None
+    return counts
+
+
 @app.command()
 def bench(
     out: Annotated[
@@ -73,6 +90,13 @@ def bench(
     quick: Annotated[
         bool, typer.Option(help="Tiny workloads: checks the harness works, not the speed.")
     ] = False,
+    workers: Annotated[
+        str | None,
+        typer.Option(
+            metavar="N,M",
+            help="Also time the stream phase on these numbers of Ray workers (e.g. 1,2).",
+        ),
+    ] = None,
 ) -> None:
     """Generate workloads, run each in its own process and print a table of figures.
 
@@ -110,6 +134,13 @@ def bench(
         steps += [suite.reference]
         steps += [suite.live] if live else []
         steps += [suite.serve] if serve else []
+        if workers is not None:
+            counts = _worker_counts(workers)
+
+            def ray_workers() -> None:
+                suite.workers(counts)
+
+            steps += [ray_workers]
         steps += [suite.large] if large else []
         steps += [suite.xl] if xl else []
         steps += [suite.curves] if curves else []
