@@ -86,6 +86,24 @@ class Recovery:
         return 0 if self.snapshot is None else int(self.snapshot.extra["seq"])
 
 
+def read_lines(path: Path, version: str, after: int = 0) -> Iterator[tuple[int, bytes]]:
+    """``(seq, line)`` of every event kept in the journal at ``path`` past ``after``,
+    read without the lock (a running service may be appending: whole records only)."""
+    if not (path / LOG).is_dir():
+        raise InputError(f"{path} is not a netflag state directory (no {LOG}/ in it)")
+    for first, segment in _segments(path / LOG):
+        try:
+            data = segment.read_bytes()
+        except FileNotFoundError:
+            continue  # dropped by a snapshot meanwhile
+        for _, record in _records(data, first):
+            if record is None:
+                break
+            for number, line in enumerate(record.lines, record.first):
+                if number > after:
+                    yield number, line
+
+
 def _segments(folder: Path) -> list[tuple[int, Path]]:
     found = []
     for path in folder.glob(f"*{_SUFFIX}"):
@@ -272,23 +290,11 @@ class Journal:
     def read_since(self, seq: int, until: int) -> Iterator[tuple[int, bytes]]:
         """``(number, line)`` for the logged events ``seq + 1 .. until`` still kept
         (synced ones only: pass the last synced number as ``until``)."""
-        with self._segments_lock:
-            segments = _segments(self.path / LOG)
-            found = []
-            for index, (first, path) in enumerate(segments):
-                following = segments[index + 1][0] if index + 1 < len(segments) else None
-                if following is not None and following <= seq + 1:
-                    continue
-                if first > until:
-                    break
-                found.append((first, path.read_bytes()))
-        for first, data in found:
-            for _, record in _records(data, first):
-                if record is None:
-                    break
-                for number, line in enumerate(record.lines, record.first):
-                    if seq < number <= until:
-                        yield number, line
+        with self._segments_lock:  # no snapshot drops a segment meanwhile
+            for number, line in read_lines(self.path, self.version, seq):
+                if number > until:
+                    return
+                yield number, line
 
     def close(self) -> None:
         if self._file is not None:

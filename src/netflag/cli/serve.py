@@ -172,3 +172,31 @@ def serve(
         uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+
+
+@app.command()
+def journal(
+    state: Annotated[
+        Path, typer.Argument(metavar="DIR", help="A --state directory of netflag serve.")
+    ],
+    after: Annotated[
+        int, typer.Option(min=0, metavar="SEQ", help="Only the events after this one.")
+    ] = 0,
+) -> None:
+    """Print the events kept in DIR's log, one line each: a stream log.
+
+    Line N of the output is the event with seq N when the log is whole (no
+    snapshot has dropped its start); `netflag replay BATCH <(netflag journal
+    DIR)` then writes DIR's flagged_purchases.json again, byte for byte.
+    """
+    from netflag import __version__
+    from netflag.journal import read_lines
+
+    try:
+        out = sys.stdout.buffer
+        for _, line in read_lines(state, __version__, after):
+            out.write(line + b"\n")
+    except NetflagError as error:
+        raise fail(error) from None
+    except BrokenPipeError:
+        raise typer.Exit(0) from None
