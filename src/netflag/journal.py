@@ -145,9 +145,10 @@ class Journal:
     and then. ``save_snapshot`` may run on another thread than ``append``.
     """
 
-    def __init__(self, path: Path, version: str) -> None:
+    def __init__(self, path: Path, version: str, *, keep: bool = False) -> None:
         self.path = path
         self.version = version
+        self.keep = keep  # keep the segments a snapshot covers (a whole archive of the log)
         self.seq = 0  # the last sequence number appended
         self.log_bytes = 0  # bytes in the log segments kept
         self._lock: BinaryIO | None = None
@@ -279,6 +280,8 @@ class Journal:
         segments it covers."""
         parts = snapshots.dump_parts(state, version=self.version, extra={**extra, "seq": seq})
         durable_replace(self.path / SNAPSHOT, parts)
+        if self.keep:
+            return
         with self._segments_lock:
             for first, path in _segments(self.path / LOG):
                 if first <= seq:

@@ -8,7 +8,7 @@ import pytest
 
 from netflag.engine import Engine, Params
 from netflag.errors import CheckpointError, InputError
-from netflag.journal import LOG, Journal
+from netflag.journal import LOG, Journal, read_lines
 
 VERSION = "test"
 
@@ -89,4 +89,20 @@ def test_one_process_at_a_time(tmp_path: Path) -> None:
     journal, _ = opened(tmp_path)
     with pytest.raises(InputError, match="in use by another netflag process"):
         Journal(tmp_path, VERSION).recover()
+    journal.close()
+
+
+def test_keep_holds_the_whole_log_and_recovery_skips_what_the_snapshot_covers(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path, VERSION, keep=True)
+    journal.recover()
+    journal.append([b"one", b"two"])
+    journal.save_snapshot(Engine(Params.of(1, 2)).state(), journal.roll(), {})
+    journal.append([b"three"])
+    journal.sync()
+    journal.close()
+    assert [line for _, line in read_lines(tmp_path, VERSION)] == [b"one", b"two", b"three"]
+    journal, records = opened(tmp_path)
+    assert [(first, lines) for first, lines, _ in records] == [(3, [b"three"])]
     journal.close()

@@ -99,6 +99,12 @@ def serve(
     keep_keys: Annotated[
         int, typer.Option(min=0, metavar="N", help="Idempotency keys remembered (newest N).")
     ] = 10_000,
+    keep_log: Annotated[
+        bool,
+        typer.Option(
+            "--keep-log", help="Keep the whole log (snapshots do not delete what they cover)."
+        ),
+    ] = False,
     max_recommendations: Annotated[
         int, typer.Option(min=0, help="At most this many friend recommendations per flag.")
     ] = 10,
@@ -142,6 +148,7 @@ def serve(
                 snapshot_every=snapshot_every,
                 snapshot_seconds=snapshot_seconds,
                 keep_keys=keep_keys,
+                keep_log=keep_log,
                 max_recommendations=max_recommendations,
                 progress=display.progress,
             )

@@ -67,6 +67,7 @@ class ServiceOptions:
     snapshot_every: int = 1_000_000  # events between snapshots (they bound recovery)
     snapshot_seconds: float = 600.0
     keep_keys: int = 10_000  # idempotency receipts kept
+    keep_log: bool = False  # snapshots keep the log they cover: the whole log stays
     max_recommendations: int = 10
     progress: Progress | None = None
 
@@ -87,7 +88,7 @@ class Service:
 
         self.batch = batch
         self.options = options or ServiceOptions()
-        self.journal = Journal(state, __version__)
+        self.journal = Journal(state, __version__, keep=self.options.keep_log)
         self.flags = FlagStore(state)
         self.receipts = Receipts(self.options.keep_keys)
         self.metrics = Metrics(self._gauges)
