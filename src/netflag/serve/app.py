@@ -149,10 +149,19 @@ SCORE_BODY = {
     "type": "object",
     "required": ["id", "amount"],
     "properties": {
-        "id": {"oneOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]},
+        "id": {
+            "oneOf": [{"type": "string", "minLength": 1, "maxLength": 256}, {"type": "integer"}]
+        },
         "amount": {
             "description": "A non-negative decimal, taken exactly from its text.",
-            "oneOf": [{"type": "string"}, {"type": "number", "minimum": 0}],
+            "oneOf": [
+                {
+                    "type": "string",
+                    "pattern": r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$",
+                    "maxLength": 128,
+                },
+                {"type": "number", "minimum": 0},
+            ],
         },
     },
 }
@@ -450,7 +459,10 @@ def _handle_errors(app: FastAPI) -> None:
     ) -> Callable[[Request, Any], Awaitable[Response]]:
         async def handle(request: Request, error: Any) -> Response:
             status, message = status_of(error)
-            return _json({"error": message}, status)
+            answer = _json({"error": message}, status)
+            # Starlette's own errors carry headers that belong to them (405: Allow)
+            answer.headers.update(getattr(error, "headers", None) or {})
+            return answer
 
         return handle
 
