@@ -240,6 +240,12 @@ def feed_file(lines: list[bytes], path: Path, per_second: float) -> threading.Th
     return thread
 
 
+def checkpointed_since(log: Path, spawned: int) -> bool:
+    """Whether a checkpoint (a mark in the journal's log) was written after ``spawned``."""
+    stamps = [path.stat().st_mtime_ns for path in log.glob("*.wal")] if log.exists() else []
+    return max(stamps, default=0) > spawned
+
+
 def kill_repeatedly(args: list[object], feeder: threading.Thread, seed: int, work: Path) -> int:
     """SIGKILL ``netflag live`` at random moments, restarting it each time; 12 kills at least.
 
@@ -248,7 +254,7 @@ def kill_repeatedly(args: list[object], feeder: threading.Thread, seed: int, wor
     Returns how many kills found the flags file part-written.
     """
     rng = random.Random(seed)
-    checkpoint, flags = work / "state" / "checkpoint", work / "flags.json"
+    log, flags = work / "state" / "log", work / "flags.json"
     kills, sizes = 0, []
     while kills < 12 or feeder.is_alive():
         spawned = time.time_ns()
@@ -257,7 +263,7 @@ def kill_repeatedly(args: list[object], feeder: threading.Thread, seed: int, wor
             time.sleep(rng.uniform(0.0, 0.4))
         else:
             deadline = time.monotonic() + 20
-            while not (checkpoint.exists() and checkpoint.stat().st_mtime_ns > spawned):
+            while not checkpointed_since(log, spawned):
                 assert time.monotonic() < deadline and process.poll() is None
                 time.sleep(0.005)
             time.sleep(rng.uniform(0.0, 0.5))
@@ -351,7 +357,7 @@ def test_sigterm_stops_after_a_final_checkpoint(logs, tmp_path: Path) -> None:
     _, stderr = process.communicate(timeout=20)
     assert process.returncode == 0, stderr
     assert b"SIGTERM: stopping after a checkpoint" in stderr
-    assert (tmp_path / "state" / "checkpoint").exists()
+    assert (tmp_path / "state" / "snapshot").exists()
     assert os.path.getsize(tmp_path / "flags.json") > 0
     finish(args)
     assert (tmp_path / "flags.json").read_bytes() == logs["flags"]

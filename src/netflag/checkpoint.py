@@ -1,41 +1,39 @@
-"""Live mode's state directory: one checkpoint file, replaced atomically, and a lock.
+"""Live mode's checkpoints: marks in the state directory's journal (:mod:`netflag.journal`).
 
-``DIR/checkpoint`` is an engine snapshot (:mod:`netflag.engine.snapshot`) whose
-``extra`` holds what live mode needs besides the engine: the run id, the source
-position, each sink's position and the counters. One file under one checksum,
-so the engine state and the positions can never come from different moments.
-It is written to a temporary file, fsynced, renamed over the old one, and the
-directory is fsynced: a crash leaves either the old checkpoint or the new one.
+Live mode logs each line it takes from the source, then, at each checkpoint,
+makes its sinks durable and appends a *mark*: a record with no lines whose
+meta is a :class:`Checkpoint` (the run id, the source position, each sink's
+position, the counters) and fsyncs the log. The mark vouches for every line
+logged before it; lines after the last mark were never checkpointed and are
+cut off at restart (the source gives them again). A checkpoint therefore
+costs the lines since the last one, not the whole state; now and then (and
+at a clean stop) a snapshot of the engine bounds how much log a restart
+reads, and carries the same :class:`Checkpoint` as its ``extra``.
 
-A *genesis* checkpoint is written before a fresh run writes anything: the run
-id and where each sink started, with ``batch_loaded`` false (an empty engine).
-A crash during the batch load then resumes from it: the batch is loaded again
-and every sink skips or trims what that run already wrote.
+A *genesis* mark is written before a fresh run writes anything: the run id
+and where each sink started, with ``batch_loaded`` false. A crash during the
+batch load then resumes from it: the batch is loaded again and every sink
+skips or trims what that run already wrote.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from netflag.engine import EngineState, Params
-from netflag.engine import snapshot as snapshots
-from netflag.errors import CheckpointError, InputError
-from netflag.io.reader import describe_os_error
-from netflag.io.sinks.file import fsync_dir
+from netflag.engine import Params
+from netflag.errors import CheckpointError
 
-CHECKPOINT = "checkpoint"
-LOCK = "lock"
+LEGACY = "checkpoint"  # the single-file checkpoint of netflag before the journal
 
 
 @dataclass(slots=True)
 class Checkpoint:
-    """What a restart needs: the engine state and every position that goes with it."""
+    """Where a live run stood at a mark: every position that goes with the state."""
 
-    state: EngineState
+    params: Params
     run: str
     batch_loaded: bool
     source: str
@@ -43,19 +41,37 @@ class Checkpoint:
     sinks: list[tuple[str, dict[str, Any]]]
     counts: dict[str, int] = field(default_factory=dict)
 
-    def extra(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
+        params = self.params
         return {
             "batch_loaded": self.batch_loaded,
             "counts": self.counts,
+            "params": {"D": params.D, "T": params.T, "k": str(params.k)},
             "run": self.run,
             "sinks": [[url, position] for url, position in self.sinks],
             "source": self.source,
             "source_position": self.source_position,
         }
 
+    @classmethod
+    def from_json(cls, value: dict[str, Any], where: str) -> Checkpoint:
+        try:
+            raw = value["params"]
+            return cls(
+                Params(int(raw["D"]), int(raw["T"]), Fraction(str(raw["k"]))),
+                str(value["run"]),
+                bool(value["batch_loaded"]),
+                str(value["source"]),
+                value["source_position"],
+                [(str(url), position) for url, position in value["sinks"]],
+                {str(k): int(v) for k, v in value["counts"].items()},
+            )
+        except (KeyError, TypeError, ValueError):
+            raise CheckpointError(f"{where}: checkpoint lacks live-mode fields") from None
+
     def refuse_other(self, where: str, params: Params, source: str, sinks: list[str]) -> None:
         """Refuse to resume with other parameters, another source or other outputs."""
-        made = self.state.params
+        made = self.params
         if params != made:
             raise CheckpointError(
                 f"{where} was made with {made.describe()}, not {params.describe()}:"
@@ -69,72 +85,10 @@ class Checkpoint:
             raise CheckpointError(f"{where} was made with sinks {had}; this run has {have}")
 
 
-class StateDir:
-    """The ``--state`` directory, locked for one live process at a time."""
-
-    def __init__(self, path: Path, version: str) -> None:
-        self.path = path
-        self.version = version
-        self._lock: BinaryIO | None = None
-
-    def __str__(self) -> str:
-        return str(self.path)
-
-    def lock(self) -> None:
-        """Take the directory, or fail in one line if another process holds it."""
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            handle = (self.path / LOCK).open("ab")
-        except OSError as error:
-            raise InputError(f"cannot use {self.path}: {describe_os_error(error)}") from None
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise InputError(f"{self.path} is in use by another netflag live process") from None
-        self._lock = handle
-
-    def unlock(self) -> None:
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
-
-    def load(self) -> Checkpoint | None:
-        """The last checkpoint, None when the directory has none yet."""
-        path = self.path / CHECKPOINT
-        try:
-            loaded = snapshots.load_file(path, version=self.version)
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            raise InputError(f"cannot read {path}: {describe_os_error(error)}") from None
-        extra = loaded.extra
-        try:
-            return Checkpoint(
-                loaded.state,
-                str(extra["run"]),
-                bool(extra["batch_loaded"]),
-                str(extra["source"]),
-                extra["source_position"],
-                [(str(url), position) for url, position in extra["sinks"]],
-                {str(k): int(v) for k, v in extra["counts"].items()},
-            )
-        except (KeyError, TypeError, ValueError):
-            raise CheckpointError(f"{path}: checkpoint lacks live-mode fields") from None
-
-    def save(self, checkpoint: Checkpoint) -> None:
-        """Replace the checkpoint atomically and durably."""
-        parts = snapshots.dump_parts(
-            checkpoint.state, version=self.version, extra=checkpoint.extra()
+def refuse_legacy(state: Path) -> None:
+    """A state directory of the single-file format cannot be resumed: say so in one line."""
+    if (state / LEGACY).exists() and not (state / "snapshot").exists():
+        raise CheckpointError(
+            f"{state} holds a checkpoint of an older netflag (not a netflag journal):"
+            " remove it to start over"
         )
-        path = self.path / CHECKPOINT
-        temp = self.path / f".{CHECKPOINT}.tmp"
-        try:
-            with temp.open("wb") as handle:
-                handle.writelines(parts)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-            fsync_dir(self.path)
-        except OSError as error:
-            raise InputError(f"cannot write {path}: {describe_os_error(error)}") from None

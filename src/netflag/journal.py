@@ -125,16 +125,26 @@ def _records(data: bytes, first: int) -> Iterator[tuple[int, Record | None]]:
                 raise ValueError
             head = orjson.loads(data[pos + 1 : end])
             n, size, crc = int(head.pop("n")), int(head.pop("size")), int(head.pop("crc"))
+            lengths = head.pop("lengths", None)
         except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
             yield pos, None
             return
         body = data[end + 1 : end + 1 + size]
-        lines = body.split(b"\n")[:-1]
+        lines = body.split(b"\n")[:-1] if lengths is None else _cut(body, lengths)
         if len(body) != size or zlib.crc32(body) != crc or len(lines) != n:
             yield pos, None
             return
         yield pos, Record(seq, lines, head)
         pos, seq = end + 1 + size, seq + n
+
+
+def _cut(body: bytes, lengths: list[int]) -> list[bytes]:
+    """The lines of a record whose lines hold line breaks: by their lengths."""
+    lines, pos = [], 0
+    for length in lengths:
+        lines.append(body[pos : pos + length])
+        pos += length + 1
+    return lines
 
 
 class Journal:
@@ -206,9 +216,11 @@ class Journal:
         self._lock = handle
 
     def _read_segment(self, path: Path, first: int, seq: int, last: bool, into: Recovery) -> int:
-        """Add the records of one segment past ``seq``; cut a torn tail off the last one."""
+        """Add the records of one segment that start past the snapshot; cut a torn tail
+        off the last segment. ``seq`` is the last event read so far."""
         if first > seq + 1:
             raise CheckpointError(f"{path}: the log jumps from event {seq} to {first}")
+        base = into.seq
         data = path.read_bytes()
         for offset, record in _records(data, first):
             if record is None:
@@ -220,13 +232,36 @@ class Journal:
                     os.fsync(handle.fileno())
                 break
             end = record.first + len(record.lines) - 1
-            if end <= seq:
-                continue  # covered by the snapshot
-            if record.first <= seq:
-                raise CheckpointError(f"{path}: a record straddles the snapshot at {seq}")
-            into.records.append(record)
-            seq = end
+            seq = max(seq, end)
+            if record.first > base:
+                into.records.append(record)
+            elif end > base:
+                raise CheckpointError(f"{path}: a record straddles the snapshot at {base}")
         return max(seq, first - 1)
+
+    def truncate(self, seq: int) -> None:
+        """Drop every record that ends after event ``seq``: logged, never vouched for.
+
+        ``seq`` must be a record boundary (live mode cuts back to its last mark).
+        """
+        self._log().close()
+        cut = False
+        for first, path in _segments(self.path / LOG):
+            if cut:
+                path.unlink()
+                continue
+            data = path.read_bytes()
+            for offset, record in _records(data, first):
+                if record is None or record.first + len(record.lines) - 1 > seq:
+                    with path.open("r+b") as handle:
+                        handle.truncate(offset)
+                        os.fsync(handle.fileno())
+                    cut = True
+                    break
+        fsync_dir(self.path / LOG)
+        self.seq = seq
+        self._open_segment(seq + 1)
+        self.log_bytes = sum(path.stat().st_size for _, path in _segments(self.path / LOG))
 
     def _log(self) -> BinaryIO:
         if self._file is None:
@@ -250,6 +285,8 @@ class Journal:
         """
         body = b"".join(line + b"\n" for line in lines)
         head = {"n": len(lines), "size": len(body), "crc": zlib.crc32(body), **(meta or {})}
+        if body.count(b"\n") != len(lines):  # a line holds a line break (a Redis entry may)
+            head["lengths"] = [len(line) for line in lines]
         record = b"#" + orjson.dumps(head) + b"\n" + body
         self._log().write(record)
         self.log_bytes += len(record)

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from netflag.checkpoint import CHECKPOINT, Checkpoint, StateDir
+from netflag.checkpoint import Checkpoint, refuse_legacy
 from netflag.engine import Engine, Params, Strategy
 from netflag.errors import CheckpointError
 from netflag.io.reader import numbered_lines
 from netflag.io.sinks import Sink
 from netflag.io.sources import Source
+from netflag.journal import SNAPSHOT, Journal
 from netflag.livestatus import LiveStatus, LiveSummary
 from netflag.pipeline import COUNTERS, Pipeline, Rejection, Rejects
 from netflag.progress import Progress
@@ -84,6 +85,7 @@ class LiveOptions:
     max_recommendations: int = 10
     checkpoint_every: int = 10_000
     checkpoint_seconds: float = 10.0
+    snapshot_every: int = 1_000_000
     on_status: Callable[[LiveStatus], None] | None = None
     status_seconds: float = 1.0
     progress: Progress | None = None
@@ -115,7 +117,8 @@ class Live:
 
         self.batch, self.source, self.outputs = batch, source, outputs
         self.options = options = options or LiveOptions()
-        self.store = StateDir(options.state, __version__) if options.state is not None else None
+        state = options.state
+        self.journal = Journal(state, __version__) if state is not None else None
         self.stopping = False
         # Rejects and actions ride on the sink machinery: numbered, checkpointed, exactly once.
         self._outputs = outputs.named()
@@ -123,6 +126,7 @@ class Live:
         self._batch_loaded = False
         self._position: dict[str, Any] | None = None
         self._pending = 0  # lines handled since the last checkpoint
+        self._unsnapped = 0  # lines logged since the last snapshot
         self._last_checkpoint = 0.0
         self._status_at = (0.0, 0)
         self._pipeline: Pipeline | None = None
@@ -136,15 +140,17 @@ class Live:
         ``idle_timeout`` seconds without a line; checkpoint and close everything."""
         started = time.monotonic()
         handled = checkpoints = 0
-        source, options = self.source, self.options
+        source, options, journal = self.source, self.options, self.journal
         try:
             pipeline = self._start()
-            checkpoints += self.store is not None  # _start wrote one
+            checkpoints += journal is not None  # _start wrote one
             last_line = self._last_checkpoint = time.monotonic()
             self._status_at = (last_line, 0)
             while not self.stopping and (max_events is None or handled < max_events):
                 limit = POLL_LINES if max_events is None else min(POLL_LINES, max_events - handled)
                 lines = source.poll(POLL_SECONDS, limit)
+                if lines and journal is not None:
+                    journal.append([raw.rstrip(b"\r\n") for _, raw in lines])
                 for position, raw in lines:
                     self._handle(pipeline, position, raw)
                 pipeline.flush()  # decisions made elsewhere are written before any checkpoint
@@ -152,6 +158,7 @@ class Live:
                 if lines:
                     handled += len(lines)
                     self._pending += len(lines)
+                    self._unsnapped += len(lines)
                     last_line = now
                     for _, sink in self._outputs:
                         sink.push()
@@ -165,7 +172,7 @@ class Live:
                     idle_timeout is not None and now - last_line >= idle_timeout
                 ):
                     break
-            checkpoints += self._checkpoint(pipeline)
+            checkpoints += self._checkpoint(pipeline, snapshot=True)
         finally:
             self._close()
         params, counts = pipeline.engine.params, pipeline.counts()
@@ -174,33 +181,23 @@ class Live:
         return summary
 
     def _start(self) -> Pipeline:
-        """Resume from the checkpoint, or begin a run; load the batch if not done yet.
+        """Resume from the journal, or begin a run; load the batch if not done yet.
 
         Ends with a checkpoint (or, without a state directory, flushed sinks).
         """
         options, progress = self.options, self.options.progress
-        checkpoint = None
+        engine, checkpoint = self._recover()
         counts = dict.fromkeys(COUNTERS, 0)
-        if self.store is not None:
-            self.store.lock()
-            if progress is not None and (self.store.path / CHECKPOINT).exists():
-                progress.phase("restore checkpoint")
-            checkpoint = self.store.load()
         if checkpoint is None:
             first = next(numbered_lines(self.batch), None)
             params, _, _ = read_params(str(self.batch), first, options.D, options.T, options.k)
-            engine = Engine(params, strategy=options.strategy)
             self._run = uuid.uuid4().hex
             for _, sink in self._outputs:
                 sink.resume(None, self._run)
             positions = [(url, sink.flush()) for url, sink in self._outputs]
-            self._save(engine, positions, counts)  # genesis
+            self._mark(self._checkpoint_of(params, positions, counts))  # genesis
         else:
-            self._check(checkpoint)
-            try:
-                engine = Engine.from_state(checkpoint.state, strategy=options.strategy)
-            except (IndexError, KeyError, TypeError, ValueError) as error:
-                raise CheckpointError(f"{self.store}: engine state is invalid ({error})") from None
+            params = checkpoint.params
             self._run, self._batch_loaded = checkpoint.run, checkpoint.batch_loaded
             self._position, counts = checkpoint.source_position, checkpoint.counts
             for (_, sink), (_, position) in zip(self._outputs, checkpoint.sinks, strict=True):
@@ -210,8 +207,8 @@ class Live:
         # Strict: stop before the last checkpoint moves, so a restart stops here again.
         rejected, dead = counts.get("rejected", 0), self.outputs.rejects
         rejects = Rejects(strict=options.strict, sink=dead, report=_warn, count=rejected)
-        if not self._batch_loaded:
-            params = engine.params
+        snapshot = engine is None
+        if engine is None:
             engine, applied, warnings = load_batch(
                 self.batch,
                 rejects,
@@ -241,22 +238,69 @@ class Live:
             **extra,
         )
         self.source.resume(self._position)
-        if progress is not None and self.store is not None:
+        if progress is not None and self.journal is not None:
             progress.phase("write checkpoint")
-        self._checkpoint(pipeline)
+        self._checkpoint(pipeline, snapshot=snapshot)
         if progress is not None:
             progress.finish()
         return pipeline
 
+    def _recover(self) -> tuple[Engine | None, Checkpoint | None]:
+        """The engine and checkpoint of the journal's last mark (None, None: a fresh run;
+        no engine: the batch is still to load). Lines logged after that mark are cut."""
+        journal, progress = self.journal, self.options.progress
+        if journal is None:
+            return None, None
+        refuse_legacy(journal.path)
+        if progress is not None and (journal.path / SNAPSHOT).exists():
+            progress.phase("restore snapshot")
+        recovery = journal.recover()
+        where = str(journal)
+        snapshot = recovery.snapshot
+        point, mark = recovery.seq, None if snapshot is None else snapshot.extra
+        for record in recovery.records:
+            if "mark" in record.meta:
+                point, mark = record.first - 1, record.meta["mark"]
+        if mark is None:
+            return None, None
+        checkpoint = Checkpoint.from_json(mark, where)
+        self._check(checkpoint)
+        journal.truncate(point)  # lines no mark vouches for: the source gives them again
+        if not checkpoint.batch_loaded:
+            return None, checkpoint
+        if snapshot is None:
+            raise CheckpointError(f"{where}: the batch was loaded but no snapshot holds it")
+        try:
+            engine = Engine.from_state(snapshot.state, strategy=self.options.strategy)
+        except (IndexError, KeyError, TypeError, ValueError) as error:
+            raise CheckpointError(f"{where}: engine state is invalid ({error})") from None
+        base = Checkpoint.from_json(snapshot.extra, where)
+        lines = [
+            line
+            for record in recovery.records
+            if record.first + len(record.lines) - 1 <= point
+            for line in record.lines
+        ]
+        self._unsnapped = len(lines)
+        if progress is not None and lines:
+            progress.phase("replay log", len(lines), "events")
+        # The sinks hold these lines' records already: rebuild the engine, write nothing.
+        replaying = Pipeline(engine, Rejects(count=base.counts["rejected"]), counts=base.counts)
+        for number, line in enumerate(lines, recovery.seq + 1):
+            replaying.step(line, where, number)
+        if replaying.counts() != checkpoint.counts:
+            raise CheckpointError(f"{where}: the log does not lead to its checkpoint's counts")
+        return engine, checkpoint
+
     def _check(self, checkpoint: Checkpoint) -> None:
         """Refuse a checkpoint that belongs to other inputs, outputs or parameters."""
         D, T, k = self.options.D, self.options.T, self.options.k
-        made = checkpoint.state.params
+        made = checkpoint.params
         wanted = Params.of(
             made.D if D is None else D, made.T if T is None else T, made.k if k is None else k
         )
         urls = [url for url, _ in self._outputs]
-        checkpoint.refuse_other(str(self.store), wanted, self.source.url, urls)
+        checkpoint.refuse_other(str(self.journal), wanted, self.source.url, urls)
 
     def _handle(self, pipeline: Pipeline, position: dict[str, Any], raw: bytes) -> None:
         """One line down the shared path; a dead letter names its source position."""
@@ -268,33 +312,45 @@ class Live:
         pipeline.step(raw, source.describe(position), record=record)
         self._position = position
 
-    def _save(
-        self, engine: Engine, positions: list[tuple[str, dict[str, Any]]], counts: dict[str, int]
-    ) -> None:
-        if self.store is None:
-            return
-        self.store.save(
-            Checkpoint(
-                engine.state(),
-                self._run,
-                self._batch_loaded,
-                self.source.url,
-                self._position,
-                positions,
-                counts,
-            )
+    def _checkpoint_of(
+        self, params: Params, positions: list[tuple[str, dict[str, Any]]], counts: dict[str, int]
+    ) -> Checkpoint:
+        return Checkpoint(
+            params,
+            self._run,
+            self._batch_loaded,
+            self.source.url,
+            self._position,
+            positions,
+            counts,
         )
 
-    def _checkpoint(self, pipeline: Pipeline) -> int:
-        """Sinks durable, then state + positions in one atomic file, then the source acked."""
+    def _mark(self, checkpoint: Checkpoint) -> None:
+        """Vouch for every line logged so far: one record, one fsync."""
+        if self.journal is not None:
+            self.journal.append([], {"mark": checkpoint.to_json()})
+            self.journal.sync()
+
+    def _checkpoint(self, pipeline: Pipeline, *, snapshot: bool = False) -> int:
+        """Sinks durable, then a mark with every position in the log, then the source acked.
+
+        A snapshot follows when ``snapshot`` (start and stop) or every
+        ``snapshot_every`` lines, so a restart reads a bounded log.
+        """
         positions = [(url, sink.flush()) for url, sink in self._outputs]
-        self._save(pipeline.engine, positions, pipeline.counts())
+        engine = pipeline.engine
+        checkpoint = self._checkpoint_of(engine.params, positions, pipeline.counts())
+        self._mark(checkpoint)
         if self._position is not None:
             self.source.commit(self._position)
         self._pending = 0
         self._last_checkpoint = time.monotonic()
-        if self.store is None:
+        journal = self.journal
+        if journal is None:
             return 0  # sinks flushed, source acked, but nothing to resume from
+        if snapshot or self._unsnapped >= self.options.snapshot_every:
+            journal.save_snapshot(engine.state(), journal.roll(), checkpoint.to_json())
+            self._unsnapped = 0
         _info(f"checkpoint at {self._position}", position=self._position)
         return 1
 
@@ -325,5 +381,5 @@ class Live:
                 closing()
             except Exception:  # noqa: BLE001  (closing must not hide the real error)
                 log.debug("error while closing", exc_info=True)
-        if self.store is not None:
-            self.store.unlock()
+        if self.journal is not None:
+            self.journal.close()

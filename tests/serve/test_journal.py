@@ -106,3 +106,31 @@ def test_keep_holds_the_whole_log_and_recovery_skips_what_the_snapshot_covers(
     journal, records = opened(tmp_path)
     assert [(first, lines) for first, lines, _ in records] == [(3, [b"three"])]
     journal.close()
+
+
+def test_marks_without_lines_come_back_and_truncate_cuts_after_one(tmp_path: Path) -> None:
+    journal, _ = opened(tmp_path)
+    journal.append([b"one", b"two"])
+    journal.append([], {"mark": 1})
+    journal.append([b"three"])
+    journal.sync()
+    journal.close()
+    journal, records = opened(tmp_path)
+    assert records == [(1, [b"one", b"two"], {}), (3, [], {"mark": 1}), (3, [b"three"], {})]
+    journal.truncate(2)
+    assert journal.append([b"again"]) == 3
+    journal.sync()
+    journal.close()
+    journal, records = opened(tmp_path)
+    assert records == [(1, [b"one", b"two"], {}), (3, [], {"mark": 1}), (3, [b"again"], {})]
+    journal.close()
+
+
+def test_lines_holding_line_breaks_come_back_whole(tmp_path: Path) -> None:
+    journal, _ = opened(tmp_path)
+    journal.append([b'{"a":\n1}', b"", b"x\r\ny"])
+    journal.sync()
+    journal.close()
+    journal, records = opened(tmp_path)
+    assert records == [(1, [b'{"a":\n1}', b"", b"x\r\ny"], {})]
+    journal.close()

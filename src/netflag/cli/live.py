@@ -97,6 +97,12 @@ def live(
     checkpoint_seconds: Annotated[
         float, typer.Option(min=0.0, metavar="S", help="Checkpoint after S seconds with new lines.")
     ] = 10.0,
+    snapshot_every: Annotated[
+        int,
+        typer.Option(
+            min=1, metavar="N", help="Snapshot the engine after N lines (bounds a restart's work)."
+        ),
+    ] = 1_000_000,
     D: DegreeOption = None,
     T: TrackedOption = None,
     k: MultiplierOption = None,
@@ -156,6 +162,7 @@ def live(
                 max_recommendations=max_recommendations,
                 checkpoint_every=checkpoint_every,
                 checkpoint_seconds=checkpoint_seconds,
+                snapshot_every=snapshot_every,
                 on_status=None if quiet else out.status,
                 status_seconds=out.status_seconds,
                 progress=display.progress,
