@@ -26,12 +26,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from netflag import __version__
 from netflag.cli import app
+from netflag.engine import EngineState
 from netflag.errors import CheckpointError
 from netflag.generate import Preset, generate
 from netflag.io.sinks import FileSink, ListSink
 from netflag.io.sources import FileSource, Lag, ListSource
-from netflag.live import Live, LiveOptions, LiveOutputs, LiveStatus
+from netflag.journal import Journal
+from netflag.live import POLL_LINES, Live, LiveOptions, LiveOutputs, LiveStatus
 from netflag.livebench import RedisServer
 from netflag.replay import replay
 from tests.hostile import ISSUE_LINES
@@ -94,7 +97,10 @@ def test_resuming_in_steps_from_checkpoints_gives_replays_bytes(logs, tmp_path: 
             [FileSink(str(out))], rejects=FileSink(str(dead)), actions=FileSink(str(actions))
         )
         options = LiveOptions(
-            state=state, max_recommendations=3, checkpoint_every=rng.randint(1, 300)
+            state=state,
+            max_recommendations=3,
+            checkpoint_every=rng.randint(1, 300),
+            snapshot_every=rng.randint(1, 1_000),
         )
         summary = Live(logs["batch"], FileSource(str(logs["stream"])), outputs, options).run(
             max_events=rng.randint(0, 900), idle_timeout=0.05
@@ -111,6 +117,33 @@ def test_resuming_in_steps_from_checkpoints_gives_replays_bytes(logs, tmp_path: 
     )
     assert actions.read_bytes() == expected.read_bytes()
     assert actions.read_bytes().count(b"\n") == logs["flags"].count(b"\n")
+
+
+def test_checkpoints_append_marks_and_leave_the_state_to_snapshots(
+    logs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshots: list[int] = []
+    save = Journal.save_snapshot
+
+    def counted(journal: Journal, state: EngineState, seq: int, extra: dict) -> None:  # type: ignore[type-arg]
+        snapshots.append(seq)
+        save(journal, state, seq, extra)
+
+    monkeypatch.setattr(Journal, "save_snapshot", counted)
+    options = LiveOptions(state=tmp_path / "state", checkpoint_every=100)
+    source = ListSource(logs["lines"], name=str(logs["stream"]))
+    summary = Live(logs["batch"], source, LiveOutputs([ListSink()]), options).run()
+    assert summary.checkpoints >= len(logs["lines"]) // POLL_LINES  # one a poll, here
+    assert snapshots == [0, len(logs["lines"])]  # after the batch load, and at the stop
+    journal = Journal(tmp_path / "state", __version__)
+    recovery = journal.recover()
+    journal.close()
+    # The stop's snapshot holds every position and dropped the log behind it.
+    assert recovery.records == []
+    assert (
+        recovery.snapshot is not None
+        and recovery.snapshot.extra["counts"]["events"] == summary.events
+    )
 
 
 @settings(max_examples=25)
