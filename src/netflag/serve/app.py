@@ -217,6 +217,9 @@ def create_app(service: Service, *, token: str | None = None, limits: Limits = L
         openapi_extra={
             "requestBody": {
                 "required": True,
+                "description": "A JSON object (one event), a JSON array of events, or NDJSON"
+                " (one event a line). Each one that is not a valid event is answered as"
+                " rejected, with SPEC's reason; only a body that is not JSON is a 400.",
                 "content": {
                     "application/json": {
                         "schema": {
