@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from netflag.analysis.actions import ActionWriter, actions_file, feed_audience, recommendations
+from netflag.analysis.common import id_order
 from netflag.engine import Amount, Befriend, Engine, Params, Purchase
 from netflag.replay import replay
 from tests.analysis.conftest import F, P, write_log
@@ -130,3 +133,30 @@ def test_recommendation_limit_on_a_star(tmp_path: Path) -> None:
     (record,) = [json.loads(line) for line in actions.read_text().splitlines()]
     assert record["feed"] == ["1"]
     assert [r["user"] for r in record["recommendations"]] == [str(n) for n in range(2, 12)]
+
+
+@given(
+    edges=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=60),
+    limit=st.integers(0, 8),
+)
+def test_recommendations_equal_ranking_every_candidate(
+    edges: list[tuple[int, int]], limit: int
+) -> None:
+    """The shortcut (name only who can rank) picks what a full sort of all candidates picks."""
+    names = ["b", "10", "9", "007", "7", "u-1", "x", "20", "3", "07", "1", "a", "2"]
+    adj: list[set[int]] = [set() for _ in names]
+    for a, b in edges:
+        if a != b:
+            adj[a].add(b)
+            adj[b].add(a)
+    through: dict[int, list[int]] = {}
+    for friend in adj[0]:
+        for candidate in adj[friend] - adj[0] - {0}:
+            through.setdefault(candidate, []).append(friend)
+    full = sorted(through.items(), key=lambda c: (-len(c[1]), id_order(names[c[0]])))
+    expected = [
+        (names[c], tuple(sorted((names[f] for f in mutual), key=id_order)))
+        for c, mutual in full[:limit]
+    ]
+    got = recommendations(adj, 0, names.__getitem__, limit)
+    assert [(r.user, r.mutual_friends) for r in got] == expected

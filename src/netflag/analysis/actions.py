@@ -62,15 +62,18 @@ def recommendations(
         for candidate in adj[friend]:
             if candidate != user and candidate not in friends:
                 through.setdefault(candidate, []).append(friend)
+    limit = max(limit, 0)
+    if len(through) > limit:
+        # Only candidates with at least the limit-th most mutual friends can rank: name those.
+        floor = sorted(map(len, through.values()), reverse=True)[limit - 1] if limit else 1 << 62
+        through = {c: mutual for c, mutual in through.items() if len(mutual) >= floor}
     ranked = sorted(
-        (
-            (-len(mutual), id_order(name(candidate)), name(candidate), mutual)
-            for candidate, mutual in through.items()
-        ),
+        (-len(mutual), id_order(who), who, mutual)
+        for who, mutual in ((name(c), mutual) for c, mutual in through.items())
     )
     return [
         Recommendation(who, tuple(sorted((name(f) for f in mutual), key=id_order)))
-        for _, _, who, mutual in ranked[: max(limit, 0)]
+        for _, _, who, mutual in ranked[:limit]
     ]
 
 

@@ -29,7 +29,7 @@ from netflag.engine import snapshot as snapshots
 from netflag.errors import CheckpointError, NetflagError
 from netflag.io.events import LineError, parse_event
 from netflag.journal import SNAPSHOT, Journal, Record
-from netflag.pipeline import COUNTERS, Pipeline, Rejection, Rejects
+from netflag.pipeline import COUNTERS, Outcome, Pipeline, Rejection, Rejects
 from netflag.progress import Progress
 from netflag.replay import load_batch
 from netflag.serve.flagstore import FlagStore
@@ -254,36 +254,51 @@ class Service:
             self._maybe_snapshot()
 
     def _apply(self, record: Record, *, count: bool = True) -> Receipt:
-        """Take a log record's lines down the pipeline; its receipt (kept if keyed)."""
-        pipeline, engine, metrics = self.pipeline, self.pipeline.engine, self.metrics
+        """Take a log record's lines down the pipeline; its receipt (kept if keyed).
+
+        ``count``: into this process's metrics (not while recovering).
+        """
+        pipeline, metrics = self.pipeline, self.metrics
+        observe, clock = metrics.check_seconds.observe, time.perf_counter
         kinds: list[str] = []
         reasons: dict[int, str] = {}
         for index, raw in enumerate(record.lines):
-            seq = record.first + index
-            started = time.perf_counter()
-            outcome = pipeline.step(raw, SOURCE, seq)
-            if outcome.kind is None:
+            started = clock()
+            outcome = pipeline.step(raw, SOURCE, record.first + index)
+            kind = outcome.kind
+            if kind is None:
                 kinds.append("r")
                 reasons[index] = outcome.reason or ""
                 continue
-            kinds.append(KIND_LETTERS[outcome.kind])
-            if count:
-                metrics.events.labels(outcome.kind).inc()
-                if outcome.kind == "purchase":
-                    metrics.check_seconds.observe(time.perf_counter() - started)
-            event = parse_event(raw) if outcome.flag is not None else None
-            if isinstance(event, Purchase) and outcome.flag and outcome.decision:
-                limit = self.options.max_recommendations
-                action = action_line(engine, event, outcome.decision, raw, limit)
-                self.flags.add(seq, outcome.flag, action)
-                self._fresh[seq] = outcome.flag
+            kinds.append(KIND_LETTERS[kind])
+            if kind == "purchase":
                 if count:
-                    metrics.flags.inc()
-        receipt = Receipt(str(record.meta.get("digest", "")), record.first, "".join(kinds), reasons)
+                    observe(clock() - started)
+                if outcome.flag is not None:
+                    self._keep_flag(record.first + index, raw, outcome)
+                    if count:
+                        metrics.flags.inc()
+        letters = "".join(kinds)
+        if count:
+            for kind, letter in KIND_LETTERS.items():
+                if seen := letters.count(letter):
+                    metrics.events.labels(kind).inc(seen)
+        receipt = Receipt(str(record.meta.get("digest", "")), record.first, letters, reasons)
         key = record.meta.get("key")
         if key is not None:
             self.receipts.put(str(key), receipt)
         return receipt
+
+    def _keep_flag(self, seq: int, raw: bytes, outcome: Outcome) -> None:
+        """Store a flag with its actions, read off the graph as it stands (at the flag)."""
+        event = parse_event(raw)
+        if not isinstance(event, Purchase) or outcome.flag is None or outcome.decision is None:
+            raise RuntimeError(f"event {seq}: a flag without a flagged purchase")
+        limit = self.options.max_recommendations
+        self.flags.add(
+            seq, outcome.flag, action_line(self.engine, event, outcome.decision, raw, limit)
+        )
+        self._fresh[seq] = outcome.flag
 
     def _reject(self, rejection: Rejection) -> None:
         self.metrics.rejects.labels(reason_label(rejection.reason)).inc()
