@@ -171,6 +171,13 @@ def test_bodies_that_are_not_json_are_400_and_apply_nothing(serve: ServerFactory
             {"status": "rejected", "seq": 1, "reason": answer.json()["results"][0]["reason"]}
         ]
         assert answer.json()["results"][0]["reason"].startswith("not a JSON object")
+        # the framework's own errors have the same shape (and a 405 says what is allowed)
+        wrong = client.delete("/v1/events")
+        assert (wrong.status_code, wrong.headers["allow"]) == (405, "POST")
+        assert wrong.json() == {"error": "Method Not Allowed"}
+        assert client.get("/nowhere").json() == {"error": "Not Found"}
+        invalid = client.get("/v1/explain", params={"seq": "x"})
+        assert invalid.status_code == 422 and invalid.json()["error"].startswith("query.seq: ")
     assert stats(server)["seq"] == 1
     assert "Traceback" not in server.stderr()
 
