@@ -27,11 +27,14 @@ def test_quick_bench_produces_every_row_and_curve(tmp_path: Path) -> None:
                           "start-up: netflag replay"]  # fmt: skip
     assert "identical output" in rows["reference engine (BFS+sort+Fraction)"]["note"]
     assert "events/s" in rows["live: Redis stream -> file + Redis sinks"]["note"]
+    single = rows["serve: 1-event POSTs"]
+    assert single["checks_per_second"] > 0 and 0 < single["p99_ms"] and "p50" in single["note"]
+    assert rows["serve: NDJSON POSTs of 1"]["checks_per_second"] > 0
     assert (out / "results.md").read_text().count("\n| ") == 1 + len(rows)  # header + rows
     assert rows["netflag replay end to end"]["floor_ratio"] > 0
     # Every target row says what it is held to and whether it holds.
     targets = [row for row in rows.values() if row["target"]]
-    assert len(targets) == 8 and all(row["met"] in (True, False) for row in targets)
+    assert len(targets) == 10 and all(row["met"] in (True, False) for row in targets)
     assert "compiled core" in result.stdout
     assert set(results["curves"]) == {"D", "T", "users"}
     assert all(rate > 0 for points in results["curves"].values() for _, rate in points)

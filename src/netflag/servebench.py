@@ -9,12 +9,13 @@ bounded twice, by seconds and by requests, and sends to 127.0.0.1 only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
 import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -25,86 +26,117 @@ from types import TracebackType
 
 from netflag.errors import InputError
 
-_LISTENING = re.compile(rb"http://127\.0\.0\.1:(\d+) ")
+_LISTENING = re.compile(rb"netflag serve: INFO: http://127\.0\.0\.1:(\d+) ")
 
 
 class ServeProcess:
     """``with ServeProcess(batch, state) as server:`` a ``netflag serve`` on ``server.port``.
 
-    ``extra`` are more ``netflag serve`` options. Leaving the block stops it
-    with SIGTERM (a clean shutdown); :meth:`kill` is the SIGKILL of a crash.
+    ``extra`` are more ``netflag serve`` options. It binds ``--port 0`` and the
+    port is read from its first log line; stderr goes to ``<state>.stderr``
+    (a pipe nobody reads could fill up and stall it). :meth:`kill` is the
+    SIGKILL of a crash, :meth:`stop` a SIGTERM (clean shutdown, exit 0);
+    :meth:`start` again restarts it on the same state (on a new port).
+    Leaving the block kills it, whatever happened.
     """
 
     def __init__(self, batch: Path, state: Path, *extra: str, startup_seconds: float = 120) -> None:
-        self.command = [
-            sys.executable, "-m", "netflag", "serve", str(batch), "--state", str(state),
-            "--host", "127.0.0.1", "--port", "0", "--no-progress", *extra,
-        ]  # fmt: skip
+        self.batch, self.state, self.extra = batch, state, list(extra)
         self.startup_seconds = startup_seconds
         self.port = 0
-        self.log: list[bytes] = []  # its stderr lines
+        self.starts = 0
+        self.log = state.with_name(f"{state.name}.stderr")
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "netflag", "serve", str(self.batch), "--state",
+                str(self.state), "--port", "0", "--no-progress", *self.extra]  # fmt: skip
+
+    def start(self) -> ServeProcess:
         """Start it and wait until it listens and ``/readyz`` answers."""
-        self.process = process = subprocess.Popen(self.command, stderr=subprocess.PIPE)
-        listening = threading.Event()
-        # Read stderr to the end in the background, so the server never blocks on it.
-        threading.Thread(target=self._read_log, args=(process, listening), daemon=True).start()
+        if self.process is not None:
+            raise RuntimeError("netflag serve is already running")
+        self.starts += 1
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as stderr:
+            stderr.write(b"--- start %d\n" % self.starts)
+            stderr.flush()
+            offset = stderr.tell()
+            self.process = subprocess.Popen(
+                self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
+            )
         deadline = time.monotonic() + self.startup_seconds
-        while not listening.wait(0.05):
-            if process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                raise InputError(f"netflag serve did not start: {b''.join(self.log).decode()}")
-        while time.monotonic() < deadline:
+        try:
+            self.port = self._wait_for_port(offset, deadline)
+            self._wait_ready(deadline)
+        except BaseException:
+            self.kill()
+            raise
+        return self
+
+    def stderr(self) -> str:
+        """Everything it wrote on stderr, over all its starts."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def _wait_for_port(self, offset: int, deadline: float) -> int:
+        while True:
+            with self.log.open("rb") as handle:
+                handle.seek(offset)
+                found = _LISTENING.search(handle.read())
+            if found:
+                return int(found.group(1))
+            code = None if self.process is None else self.process.poll()
+            if code is not None:
+                raise InputError(f"netflag serve exited with {code}:\n{self.stderr()}")
+            if time.monotonic() > deadline:
+                raise InputError(f"netflag serve did not start:\n{self.stderr()}")
+            time.sleep(0.02)
+
+    def _wait_ready(self, deadline: float) -> None:
+        while True:
             try:
-                with urllib.request.urlopen(f"{self.url}/readyz", timeout=2):  # noqa: S310
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=5):  # noqa: S310
                     return
             except OSError:
-                time.sleep(0.05)
-        raise InputError("netflag serve did not get ready in time")
-
-    def _read_log(self, process: subprocess.Popen[bytes], listening: threading.Event) -> None:
-        for line in process.stderr or ():
-            self.log.append(line)
-            found = _LISTENING.search(line)
-            if found:
-                self.port = int(found.group(1))
-                listening.set()
+                if time.monotonic() > deadline:
+                    raise InputError(f"/readyz did not answer:\n{self.stderr()}") from None
+                time.sleep(0.02)
 
     def kill(self) -> None:
-        """SIGKILL, as a crash."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
+        """SIGKILL: no shutdown code runs (a crash)."""
+        self._end(signal.SIGKILL)
 
-    def stop(self) -> int:
-        """SIGTERM and wait: the exit code."""
-        if self.process is None:
+    def stop(self, grace: float = 30.0) -> int:
+        """SIGTERM: a clean shutdown (answers sent, last snapshot); its exit code."""
+        return self._end(signal.SIGTERM, grace)
+
+    def _end(self, sig: signal.Signals, grace: float = 30.0) -> int:
+        process, self.process = self.process, None
+        if process is None:
             return 0
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        return self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, sig)
+        try:
+            return process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise InputError(f"netflag serve ignored {sig.name} for {grace} s") from None
 
     def __enter__(self) -> ServeProcess:
-        self.start()
-        return self
+        return self.start()
 
     def __exit__(
         self,
         kind: type[BaseException] | None,
         error: BaseException | None,
-        tb: TracebackType | None,
+        trace: TracebackType | None,
     ) -> None:
-        self.stop()
+        self.kill()
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ class Sizes:
     T_values: tuple[int, ...] = (2, 10, 50, 200, 1000)
     check_D: tuple[int, ...] = (1, 2, 3, 4, 6)
     xl_users: int = 1_000_000  # the users curve's last point, with --xl
+    serve_seconds: float = 5.0  # each of the service's two load runs
 
 
 FULL = Sizes(
@@ -58,6 +59,7 @@ QUICK = Sizes(
     T_values=(2, 50),
     check_D=(1, 2, 3, 4),
     xl_users=1_000,
+    serve_seconds=0.5,
 )
 
 
@@ -405,7 +407,7 @@ class Suite:
 
         batch, stream = self.workload("checks", self.sizes.checks, 2)
         with tempfile.TemporaryDirectory() as folder:
-            out = measure_serve(batch, stream, Path(folder) / "state")
+            out = measure_serve(batch, stream, Path(folder) / "state", self.sizes.serve_seconds)
         shape = describe(self.sizes.checks)
         self.results.rows.append(
             Row(
