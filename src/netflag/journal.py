@@ -296,9 +296,16 @@ class Journal:
 
     def sync(self) -> None:
         """Make every appended record durable (one fsync for the whole group)."""
-        log = self._log()
-        log.flush()
-        os.fdatasync(log.fileno())
+        self.flush()
+        self.fdatasync()
+
+    def flush(self) -> None:
+        """Hand the appended records to the OS (not durable yet)."""
+        self._log().flush()
+
+    def fdatasync(self) -> None:
+        """Make what was flushed durable. Safe on another thread while appends go on."""
+        os.fdatasync(self._log().fileno())
 
     # -- snapshots ----------------------------------------------------------------
 

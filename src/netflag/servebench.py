@@ -20,7 +20,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import cycle
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 
@@ -174,14 +174,14 @@ def _request(body: bytes, content_type: str) -> bytes:
 
 
 async def _client(
-    port: int, bodies: Iterator[tuple[bytes, int]], stop_at: float, budget: list[int],
-    latencies: list[float], counts: list[int],
+    port: int, bodies: Iterator[tuple[bytes, int]], stop_at: float, latencies: list[float],
+    counts: list[int],
 ) -> None:  # fmt: skip
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        while time.monotonic() < stop_at and budget[0] > 0:
-            budget[0] -= 1
-            request, events = next(bodies)
+        for request, events in bodies:  # shared by every client: each body is sent once
+            if time.monotonic() >= stop_at:
+                break
             started = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
@@ -196,35 +196,26 @@ async def _client(
 
 
 def run_load(
-    port: int,
-    lines: list[bytes],
-    *,
-    clients: int,
-    per_request: int,
-    seconds: float,
-    max_requests: int,
+    port: int, lines: Iterator[bytes], *, clients: int, per_request: int, seconds: float
 ) -> LoadResult:
-    """POST ``lines`` (cycled) ``per_request`` at a time from ``clients`` connections."""
+    """POST the next ``lines`` (each once, in order: a log's timestamps keep increasing),
+    ``per_request`` at a time from ``clients`` connections, until ``seconds`` or the end."""
     if per_request == 1:
-        bodies = [(_request(line, "application/json"), 1) for line in lines]
+        bodies = ((_request(line, "application/json"), 1) for line in lines)
     else:
-        chunks = [lines[i : i + per_request] for i in range(0, len(lines), per_request)]
-        bodies = [
+        chunks = iter(lambda: list(islice(lines, per_request)), [])
+        bodies = (
             (_request(b"\n".join(chunk) + b"\n", "application/x-ndjson"), len(chunk))
             for chunk in chunks
-        ]
-    source = cycle(bodies)
+        )
 
     async def main() -> LoadResult:
         latencies: list[float] = []
         counts = [0]
-        budget = [max_requests]
         started = time.monotonic()
+        stop_at = started + seconds
         await asyncio.gather(
-            *(
-                _client(port, source, started + seconds, budget, latencies, counts)
-                for _ in range(clients)
-            )
+            *(_client(port, bodies, stop_at, latencies, counts) for _ in range(clients))
         )
         return LoadResult(len(latencies), counts[0], time.monotonic() - started, latencies)
 
@@ -232,16 +223,14 @@ def run_load(
 
 
 def measure_serve(batch: Path, stream: Path, state: Path, seconds: float = 5.0) -> dict[str, float]:
-    """Single-event requests at 16 keep-alive clients, then NDJSON bodies of 1,000 events."""
-    lines = [line for line in stream.read_bytes().splitlines() if line.strip()]
+    """Single-event requests at 16 keep-alive clients, then NDJSON bodies of 1,000 events:
+    the stream in order, each line once (a warm-up of 2,000 lines first). Each run stops
+    after ``seconds`` or at the end of the stream."""
+    lines = iter([line for line in stream.read_bytes().splitlines() if line.strip()])
     with ServeProcess(batch, state) as server:
-        run_load(server.port, lines, clients=16, per_request=1, seconds=0.5, max_requests=2_000)
-        single = run_load(
-            server.port, lines, clients=16, per_request=1, seconds=seconds, max_requests=100_000
-        )
-        bulk = run_load(
-            server.port, lines, clients=2, per_request=1_000, seconds=seconds, max_requests=1_000
-        )
+        run_load(server.port, islice(lines, 2_000), clients=16, per_request=1, seconds=seconds)
+        single = run_load(server.port, lines, clients=16, per_request=1, seconds=seconds)
+        bulk = run_load(server.port, lines, clients=2, per_request=1_000, seconds=seconds)
     return {
         "requests": single.requests,
         "seconds": single.seconds,

@@ -7,7 +7,6 @@ down in docs/analysis.md.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -17,7 +16,6 @@ from netflag.engine import Baseline
 from netflag.engine.money import truncate_2dp
 
 GRANULARITIES = {"second": 1, "minute": 60, "hour": 3_600}
-_DIGITS = re.compile(r"[0-9]+")
 
 
 def format_timestamp(seconds: int, granularity: str = "second") -> str:
@@ -65,7 +63,7 @@ def id_order(user: str) -> tuple[int, int, str]:
     >>> sorted(["10", "u-1", "9", "007", "7", "A"], key=id_order)
     ['007', '7', '9', '10', 'A', 'u-1']
     """
-    if _DIGITS.fullmatch(user):
+    if user.isascii() and user.isdigit():  # [0-9]+, without a regex: it is called a lot
         return (0, int(user), user)
     return (1, 0, user)
 

@@ -37,6 +37,7 @@ class Sizes:
     T_values: tuple[int, ...] = (2, 10, 50, 200, 1000)
     check_D: tuple[int, ...] = (1, 2, 3, 4, 6)
     xl_users: int = 1_000_000  # the users curve's last point, with --xl
+    serve: Preset = Preset(users=10_000, batch_lines=500_000, stream_lines=300_000)
     serve_seconds: float = 5.0  # each of the service's two load runs
 
 
@@ -59,6 +60,7 @@ QUICK = Sizes(
     T_values=(2, 50),
     check_D=(1, 2, 3, 4),
     xl_users=1_000,
+    serve=Preset(users=300, batch_lines=5_000, stream_lines=20_000),
     serve_seconds=0.5,
 )
 
@@ -405,10 +407,10 @@ class Suite:
         """``netflag serve`` on loopback: single-event POSTs at 16 clients, NDJSON bodies."""
         from netflag.servebench import measure_serve
 
-        batch, stream = self.workload("checks", self.sizes.checks, 2)
+        batch, stream = self.workload("serve", self.sizes.serve, 2)  # a stream to last
         with tempfile.TemporaryDirectory() as folder:
             out = measure_serve(batch, stream, Path(folder) / "state", self.sizes.serve_seconds)
-        shape = describe(self.sizes.checks)
+        shape = describe(self.sizes.serve)
         self.results.rows.append(
             Row(
                 f"serve: 1-event POSTs, 16 keep-alive clients, {shape} (rate: requests/s)",

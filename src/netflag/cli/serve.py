@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import signal
@@ -182,6 +183,11 @@ def serve(
         timeout_graceful_shutdown=5,
         server_header=False,
     )
+    # The objects built so far (state, indexes, the app) live as long as the process: keep
+    # the cycle collector from walking them again and again (a pause every few thousand
+    # requests otherwise, visible in the p99 latency).
+    gc.collect()
+    gc.freeze()
     server = uvicorn.Server(config)
     server.capture_signals = lambda: _stop_on_signals(server)  # type: ignore[method-assign]
     try:

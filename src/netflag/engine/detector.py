@@ -42,15 +42,15 @@ class Decision:
 
 
 class Friends:
-    """Read-only friend lists by user number: ``friends[u]`` is a set of user numbers."""
+    """Read-only friend lists by user number: ``friends[u]`` lists user numbers (a copy)."""
 
     __slots__ = ("_core",)
 
     def __init__(self, core: Core) -> None:
         self._core = core
 
-    def __getitem__(self, user: int) -> set[int]:
-        return set(self._core.friends(user))
+    def __getitem__(self, user: int) -> list[int]:
+        return self._core.friends(user)
 
 
 class Engine:

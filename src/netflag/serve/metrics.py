@@ -9,10 +9,11 @@ reason goes back to the client): a label per distinct message would be unbounded
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 # A reason's label: the first prefix it starts with (SPEC section 5's kinds of bad line).
@@ -55,6 +56,33 @@ class Gauges(Collector):
             yield GaugeMetricFamily(name, help_text, value=value)
 
 
+class CheckLatency(Collector):
+    """The check-latency histogram, counted by hand: observed once a purchase, it must
+    cost less than the check (prometheus-client's Histogram takes a lock and a loop)."""
+
+    BOUNDS = (1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(self.BOUNDS) + 1)  # the last one: above every bound
+        self.total = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect_left(self.BOUNDS, seconds)] += 1
+        self.total += seconds
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        cumulative, running = [], 0
+        for bound, count in zip((*map(str, self.BOUNDS), "+Inf"), self.counts, strict=True):
+            running += count
+            cumulative.append((bound, running))
+        yield HistogramMetricFamily(
+            "netflag_check_seconds",
+            "Time to apply and decide one purchase",
+            buckets=cumulative,
+            sum_value=self.total,
+        )
+
+
 class Metrics:
     """What ``/metrics`` shows; ``gauges()`` is called at each scrape."""
 
@@ -67,12 +95,8 @@ class Metrics:
             "netflag_rejects", "Lines rejected, by kind of reason", ["reason"], registry=registry
         )
         self.flags = Counter("netflag_flags", "Purchases flagged", registry=registry)
-        self.check_seconds = Histogram(
-            "netflag_check_seconds",
-            "Time to apply and decide one purchase",
-            buckets=(1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1),
-            registry=registry,
-        )
+        self.check_seconds = CheckLatency()
+        registry.register(self.check_seconds)
         for kind in ("purchase", "befriend", "unfriend"):
             self.events.labels(kind)
         for label in REASON_LABELS:

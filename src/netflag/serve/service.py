@@ -38,6 +38,7 @@ from netflag.serve.receipts import KIND_LETTERS, Receipt, Receipts, answer
 
 log = logging.getLogger("netflag.serve")
 SOURCE = "request"  # what a rejected line's reason is reported against
+SYNCS_IN_FLIGHT = 2  # group commits whose fsync may overlap the next group's work
 
 
 class Conflict(NetflagError):
@@ -102,6 +103,7 @@ class Service:
         self._wake = asyncio.Event()  # bound to a loop only when first awaited
         self._writer: asyncio.Task[None] | None = None
         self._inflight: dict[str, _Request] = {}
+        self._commits: list[asyncio.Task[None]] = []  # group commits still waiting on fsync
         self._snapshotting: asyncio.Task[None] | None = None
         self._fresh: dict[int, bytes] = {}  # this group's flags by seq, for its answers
 
@@ -183,6 +185,7 @@ class Service:
     def run_writer(self) -> None:
         """Start the writer task on the running event loop (the app's startup)."""
         self._wake = asyncio.Event()
+        self._commits = []
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     async def close(self) -> None:
@@ -191,6 +194,7 @@ class Service:
             while self._queue and self.failed is None:
                 await asyncio.sleep(0.001)
             self._writer.cancel()
+            await asyncio.gather(*(commit for commit in self._commits if not commit.done()))
         if self._snapshotting is not None:
             await self._snapshotting
         if self.failed is None and self.journal.seq > self.snapshot_seq:
@@ -226,8 +230,11 @@ class Service:
             raise Conflict(f"Idempotency-Key {key!r} was used for another body")
 
     async def _write_loop(self) -> None:
+        """Apply each group as it comes; its fsync runs in a thread while the next group
+        is applied (at most ``SYNCS_IN_FLIGHT``); answers go out in order, once durable."""
         while True:
-            await self._wake.wait()
+            if not self._queue:
+                await self._wake.wait()
             self._wake.clear()
             group, self._queue = self._queue, []
             if not group:
@@ -241,17 +248,45 @@ class Service:
             self._fresh.clear()
             try:
                 self.flags.flush()
-                await asyncio.to_thread(self.journal.sync)
+                self.journal.flush()
             except OSError as error:
                 self._fail(f"the log cannot be written ({error}); restart the service", group)
                 return
-            synced, self.synced = self.synced, self.journal.seq
-            for request, text in zip(group, answers, strict=True):
-                if request.key is not None:
-                    self._inflight.pop(request.key, None)
-                request.done.set_result(text)
-            self._publish(synced)
-            self._maybe_snapshot()
+            syncing = asyncio.ensure_future(asyncio.to_thread(self.journal.fdatasync))
+            commits = [task for task in self._commits if not task.done()]
+            before = commits[-1] if commits else None
+            commit = self._commit(group, answers, self.journal.seq, syncing, before)
+            commits.append(asyncio.ensure_future(commit))
+            self._commits = commits
+            if len(commits) >= SYNCS_IN_FLIGHT:
+                await asyncio.wait(commits[:1])
+
+    async def _commit(
+        self,
+        group: list[_Request],
+        answers: list[bytes],
+        upto: int,
+        syncing: asyncio.Future[None],
+        before: asyncio.Task[None] | None,
+    ) -> None:
+        """Release a group's answers once its fsync and every earlier group's are done."""
+        try:
+            await syncing
+        except OSError as error:
+            self._fail(f"the log cannot be written ({error}); restart the service", group)
+            return
+        if before is not None:
+            await before
+        if self.failed is not None:
+            self._fail(self.failed, group)
+            return
+        synced, self.synced = self.synced, upto
+        for request, text in zip(group, answers, strict=True):
+            if request.key is not None:
+                self._inflight.pop(request.key, None)
+            request.done.set_result(text)
+        self._publish(synced)
+        self._maybe_snapshot()
 
     def _apply(self, record: Record, *, count: bool = True) -> Receipt:
         """Take a log record's lines down the pipeline; its receipt (kept if keyed).
@@ -312,7 +347,8 @@ class Service:
 
     def _fail(self, reason: str, group: list[_Request]) -> None:
         """A write failed: the engine is ahead of the log, so stop taking events."""
-        log.error("%s", reason)
+        if self.failed is None:
+            log.error("%s", reason)
         self.failed = reason
         for request in [*group, *self._queue]:
             if not request.done.done():
