@@ -122,7 +122,7 @@ def measure_live_throughput(
 ) -> LiveThroughput:
     """Push ``stream`` into the Redis stream ``redis_url`` (which should be new), then time
     live mode draining it: XREADGROUP -> engine -> file sink and Redis sink -> checkpoints
-    (snapshot + fsync) -> XACK, resuming from the checkpoint the batch load wrote."""
+    (a journal mark + fsync) -> XACK, resuming from the snapshot the batch load wrote."""
     from netflag.io.sinks import open_sink
     from netflag.io.sources import open_source
     from netflag.live import Live, LiveOptions, LiveOutputs
