@@ -25,6 +25,7 @@ from netflag.cli.app import (
 )
 from netflag.cli.logs import LogFormat, Stderr
 from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, total_size
+from netflag.cli.signals import stop_signals
 from netflag.errors import NetflagError
 
 if TYPE_CHECKING:
@@ -44,12 +45,8 @@ def stop_on_signals(live: Live) -> Iterator[None]:
         log.warning("%s: stopping after a checkpoint", signal.Signals(signum).name)
         live.stop()
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stop_signals(handler):
         yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 @app.command()

@@ -5,24 +5,18 @@ from __future__ import annotations
 import gc
 import ipaddress
 import logging
-import signal
 import socket
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from netflag.cli.app import DegreeOption, MultiplierOption, TrackedOption, app, fail
 from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, total_size
+from netflag.cli.signals import stop_signals
 from netflag.errors import InputError, NetflagError
 
-if TYPE_CHECKING:
-    import uvicorn
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 INSTALL = 'netflag serve needs its extra: pip install "netflag[serve]"'
 
 
@@ -189,27 +183,14 @@ def serve(
     gc.collect()
     gc.freeze()
     server = uvicorn.Server(config)
-    server.capture_signals = lambda: _stop_on_signals(server)  # type: ignore[method-assign]
+    # uvicorn's own capture raises the signal again once it has shut down, which makes
+    # a clean stop (answers sent, last snapshot) look like a kill to a supervisor.
+    server.capture_signals = lambda: stop_signals(server.handle_exit)  # type: ignore[method-assign]
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     logger.info("stopped cleanly at event %s", f"{service.synced:,}")
-
-
-@contextmanager
-def _stop_on_signals(server: uvicorn.Server) -> Iterator[None]:
-    """SIGTERM or Ctrl-C: a graceful shutdown (answers sent, last snapshot), then exit 0.
-
-    uvicorn's own handling raises the signal again once it is done, which makes
-    a clean stop look like a kill to a supervisor.
-    """
-    previous = {sig: signal.signal(sig, server.handle_exit) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 @app.command()
