@@ -3,10 +3,11 @@
 Requests queue up; one writer task takes everything queued, applies it in
 arrival order through the shared :class:`~netflag.pipeline.Pipeline`, appends
 it to the journal, and fsyncs once for the whole group (group commit) in a
-thread while the next group queues. Only then are the answers released and
-the new flags published: an answer means durable. Queries (score, feed,
-flags...) run on the same event loop, so they never see the engine half-way
-through an event; they see only what is durable (``synced``).
+thread, while the next group is applied. Only then are the group's answers
+released and its flags published: an answer means durable. Queries run on
+the same event loop, so they never see the engine half-way through an event;
+flags, feeds and explanations show durable events only (up to ``synced``),
+while a score or the stats may already count a group whose fsync is under way.
 
 The log is the stream log: after a crash, the snapshot plus the log's tail
 rebuild exactly the acknowledged state, flags and idempotency receipts.
