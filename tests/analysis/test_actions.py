@@ -11,20 +11,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netflag.analysis.actions import ActionWriter, actions_file, feed_audience, recommendations
-from netflag.analysis.common import id_order
-from netflag.engine import Amount, Befriend, Engine, Params, Purchase
+from netflag.engine.ids import id_order
+from netflag.engine import Amount, Befriend, Engine, Params, Purchase, Unfriend
+from netflag.engine.kernels import Kernel
 from netflag.replay import replay
 from tests.analysis.conftest import F, P, write_log
 
-NAMES = ["buyer", "10", "9", "007", "7", "u-1", "x", "20", "3"]
+KERNELS: list[Kernel] = ["compiled", "python"]
 
 
-def graph(edges: list[tuple[str, str]]) -> list[set[int]]:
-    adj: list[set[int]] = [set() for _ in NAMES]
+def graph(edges: list[tuple[str, str]], kernel: Kernel | None = None) -> tuple[Engine, int]:
+    """An engine holding these friendships, and the buyer's user number."""
+    engine = Engine(Params.of(1, 2), kernel=kernel)
     for a, b in edges:
-        adj[NAMES.index(a)].add(NAMES.index(b))
-        adj[NAMES.index(b)].add(NAMES.index(a))
-    return adj
+        engine.apply(Befriend(0, a, b), check=False)
+    return engine, engine.user_number("buyer") or 0
 
 
 # buyer's friends: 10, 9, 007; friends of friends: 7 (via 10, 9, 007), u-1 (via 10, 9),
@@ -34,12 +35,15 @@ EDGES += [("10", "7"), ("9", "7"), ("007", "7"), ("10", "u-1"), ("9", "u-1")]
 EDGES += [("9", "20"), ("007", "20"), ("10", "x"), ("007", "3")]
 
 
-def test_feed_is_the_friends_in_id_order() -> None:
-    assert feed_audience(graph(EDGES), 0, NAMES.__getitem__) == ["007", "9", "10"]
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_feed_is_the_friends_in_id_order(kernel: Kernel) -> None:
+    assert feed_audience(*graph(EDGES, kernel)) == ["007", "9", "10"]
 
 
-def test_recommendations_rank_by_mutual_friends_then_id() -> None:
-    got = recommendations(graph(EDGES), 0, NAMES.__getitem__, 10)
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_recommendations_rank_by_mutual_friends_then_id(kernel: Kernel) -> None:
+    engine, buyer = graph(EDGES, kernel)
+    got = recommendations(engine, buyer, 10)
     assert [(r.user, r.mutual_friends) for r in got] == [
         ("7", ("007", "9", "10")),
         ("20", ("007", "9")),  # 2 mutual friends: 20 before u-1 (numbers before other ids)
@@ -47,14 +51,17 @@ def test_recommendations_rank_by_mutual_friends_then_id() -> None:
         ("3", ("007",)),  # 1 mutual friend: 3 before x
         ("x", ("10",)),
     ]
-    assert [r.user for r in recommendations(graph(EDGES), 0, NAMES.__getitem__, 2)] == ["7", "20"]
-    assert recommendations(graph(EDGES), 0, NAMES.__getitem__, 0) == []
+    assert [r.user for r in recommendations(engine, buyer, 2)] == ["7", "20"]
+    assert recommendations(engine, buyer, 0) == []
 
 
-def test_no_friends_no_audience() -> None:
-    lonely = graph([("10", "9")])
-    assert feed_audience(lonely, 0, NAMES.__getitem__) == []
-    assert recommendations(lonely, 0, NAMES.__getitem__, 10) == []
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_no_friends_no_audience(kernel: Kernel) -> None:
+    engine, _ = graph([("10", "9"), ("buyer", "x"), ("buyer", "x")], kernel)
+    engine.apply(Unfriend(0, "buyer", "x"), check=False)
+    buyer = engine.user_number("buyer") or 0
+    assert feed_audience(engine, buyer) == []
+    assert recommendations(engine, buyer, 10) == []
 
 
 def test_action_line_embeds_the_flagged_line_byte_for_byte() -> None:
@@ -135,28 +142,34 @@ def test_recommendation_limit_on_a_star(tmp_path: Path) -> None:
     assert [r["user"] for r in record["recommendations"]] == [str(n) for n in range(2, 12)]
 
 
+IDS = ["b", "10", "9", "007", "7", "u-1", "x", "20", "3", "07", "1", "a", "2", "é", "Z", "0"]
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
 @given(
-    edges=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=60),
+    edges=st.lists(st.tuples(st.integers(0, 15), st.integers(0, 15)), max_size=70),
     limit=st.integers(0, 8),
 )
-def test_recommendations_equal_ranking_every_candidate(
-    edges: list[tuple[int, int]], limit: int
+def test_the_cores_rank_as_a_full_sort_of_every_candidate(
+    kernel: Kernel, edges: list[tuple[int, int]], limit: int
 ) -> None:
-    """The shortcut (name only who can rank) picks what a full sort of all candidates picks."""
-    names = ["b", "10", "9", "007", "7", "u-1", "x", "20", "3", "07", "1", "a", "2"]
-    adj: list[set[int]] = [set() for _ in names]
+    """Both cores' feeds and recommendations equal a plain reference, for every user."""
+    engine = Engine(Params.of(1, 2), kernel=kernel)
+    adj: dict[str, set[str]] = {}
     for a, b in edges:
         if a != b:
-            adj[a].add(b)
-            adj[b].add(a)
-    through: dict[int, list[int]] = {}
-    for friend in adj[0]:
-        for candidate in adj[friend] - adj[0] - {0}:
-            through.setdefault(candidate, []).append(friend)
-    full = sorted(through.items(), key=lambda c: (-len(c[1]), id_order(names[c[0]])))
-    expected = [
-        (names[c], tuple(sorted((names[f] for f in mutual), key=id_order)))
-        for c, mutual in full[:limit]
-    ]
-    got = recommendations(adj, 0, names.__getitem__, limit)
-    assert [(r.user, r.mutual_friends) for r in got] == expected
+            engine.apply(Befriend(0, IDS[a], IDS[b]), check=False)
+            adj.setdefault(IDS[a], set()).add(IDS[b])
+            adj.setdefault(IDS[b], set()).add(IDS[a])
+    for buyer, friends in adj.items():
+        through: dict[str, list[str]] = {}
+        for friend in friends:
+            for candidate in adj[friend] - friends - {buyer}:
+                through.setdefault(candidate, []).append(friend)
+        full = sorted(through.items(), key=lambda c: (-len(c[1]), id_order(c[0])))
+        expected = [(c, tuple(sorted(mutual, key=id_order))) for c, mutual in full[:limit]]
+        number = engine.user_number(buyer)
+        assert number is not None
+        got = recommendations(engine, number, limit)
+        assert [(r.user, r.mutual_friends) for r in got] == expected
+        assert feed_audience(engine, number) == sorted(friends, key=id_order)

@@ -13,6 +13,7 @@ from fractions import Fraction
 from math import isqrt
 
 from netflag.engine import Baseline
+from netflag.engine.ids import id_order as id_order  # the engine's; analyses sort ids too
 from netflag.engine.money import truncate_2dp
 
 GRANULARITIES = {"second": 1, "minute": 60, "hour": 3_600}
@@ -53,19 +54,6 @@ def format_units(units: int, scale: int) -> str:
     """
     whole, fraction = _plain(units, scale)
     return f"{whole}.{fraction.ljust(2, '0')}"
-
-
-def id_order(user: str) -> tuple[int, int, str]:
-    """Sort key for user ids: plain numbers first, numerically, then other ids by text.
-
-    ``"007"`` and ``"7"`` are different users: equal numbers fall back to the text.
-
-    >>> sorted(["10", "u-1", "9", "007", "7", "A"], key=id_order)
-    ['007', '7', '9', '10', 'A', 'u-1']
-    """
-    if user.isascii() and user.isdigit():  # [0-9]+, without a regex: it is called a lot
-        return (0, int(user), user)
-    return (1, 0, user)
 
 
 def threshold_text(baseline: Baseline, k: Fraction) -> str:

@@ -47,6 +47,9 @@ cdef extern from "_core_support.h" nogil:
     uint64_t nf_lo(nf_u128 x)
     uint64_t nf_hi(nf_u128 x)
     nf_u128 nf_square(int64_t x)
+    void nf_sort_ids(vector[int32_t] &v, const vector[string] &names)
+    void nf_top(vector[int32_t] &v, size_t count, const vector[int32_t] &tally,
+                const vector[string] &names)
 
 UNITS_LIMIT = 1 << 48
 cdef int64_t _UNITS_LIMIT = UNITS_LIMIT  # amounts below this many units keep T * units**2 inside 128 bits
@@ -81,6 +84,7 @@ cdef class Core:
     cdef vector[nf_entry] side              # late arrivals, ascending
     cdef size_t dead                        # evicted entries still in index or side
     cdef vector[uint32_t] mark
+    cdef vector[int32_t] tally              # mutual friends a candidate has (recommend)
     cdef uint32_t stamp
     cdef vector[int32_t] queue              # BFS order; queue[0] is the buyer
     cdef vector[size_t] ends                # ends[r]: queue length once radius r is in
@@ -194,6 +198,65 @@ cdef class Core:
         """The user's friends, sorted."""
         self._known(user)
         return sorted(self.adj[user])
+
+    def by_id(self, users):
+        """``users`` (numbers) in id order (:func:`netflag.engine.ids.id_order`)."""
+        cdef vector[int32_t] found
+        cdef int32_t user
+        for user in users:
+            self._known(user)
+            found.push_back(user)
+        nf_sort_ids(found, self.ids.names)
+        return list(found)
+
+    def common(self, int32_t a, int32_t b):
+        """The friends ``a`` and ``b`` share, in id order."""
+        self._known(a)
+        self._known(b)
+        self._new_stamp()
+        cdef uint32_t stamp = self.stamp
+        cdef vector[int32_t] *row = &self.adj[a]
+        cdef vector[int32_t] found
+        cdef size_t i
+        for i in range(row.size()):
+            self.mark[row[0][i]] = stamp
+        row = &self.adj[b]
+        for i in range(row.size()):
+            if self.mark[row[0][i]] == stamp:
+                found.push_back(row[0][i])
+        nf_sort_ids(found, self.ids.names)
+        return list(found)
+
+    def recommend(self, int32_t user, int limit):
+        """Users at distance exactly 2 from ``user`` and how many friends they share,
+        the best ``limit`` first: more mutual friends, then id order."""
+        self._known(user)
+        if self.tally.size() < self.adj.size():
+            self.tally.resize(self.adj.size(), 0)
+        self._new_stamp()
+        cdef uint32_t stamp = self.stamp
+        cdef vector[int32_t] *row = &self.adj[user]
+        cdef vector[int32_t] *far
+        cdef vector[int32_t] touched, best
+        cdef size_t i, j
+        cdef int32_t c
+        self.mark[user] = stamp
+        for i in range(row.size()):
+            self.mark[row[0][i]] = stamp
+        for i in range(row.size()):
+            far = &self.adj[row[0][i]]
+            for j in range(far.size()):
+                c = far[0][j]
+                if self.mark[c] != stamp:
+                    if self.tally[c] == 0:
+                        touched.push_back(c)
+                    self.tally[c] += 1
+        best = touched
+        nf_top(best, <size_t>max(limit, 0), self.tally, self.ids.names)
+        ranked = [(c, self.tally[c]) for c in best]
+        for c in touched:
+            self.tally[c] = 0
+        return ranked
 
     # -- purchases --------------------------------------------------------------
 

@@ -94,3 +94,46 @@ typedef unsigned __int128 nf_u128;
 static inline uint64_t nf_lo(nf_u128 x) { return (uint64_t)x; }
 static inline uint64_t nf_hi(nf_u128 x) { return (uint64_t)(x >> 64); }
 static inline nf_u128 nf_square(int64_t x) { return (nf_u128)x * (nf_u128)x; }
+/* The id order of netflag.engine.ids.id_order: plain numbers (ASCII digits only)
+   first, by value, equal values by text; then every other id by text. Text is
+   compared as UTF-8 bytes, which orders like the code points Python compares. */
+static inline bool nf_digits(const std::string &s) {
+    if (s.empty()) return false;
+    for (unsigned char c : s)
+        if (c < '0' || c > '9') return false;
+    return true;
+}
+static inline bool nf_id_less(const std::string &a, const std::string &b) {
+    bool da = nf_digits(a), db = nf_digits(b);
+    if (da != db) return da;
+    if (da) {
+        size_t za = a.find_first_not_of('0'), zb = b.find_first_not_of('0');
+        if (za == std::string::npos) za = a.size();
+        if (zb == std::string::npos) zb = b.size();
+        size_t la = a.size() - za, lb = b.size() - zb;
+        if (la != lb) return la < lb;
+        int c = a.compare(za, la, b, zb, lb);
+        if (c != 0) return c < 0;
+    }
+    return a < b;
+}
+/* Users by id order, in place. */
+static void nf_sort_ids(std::vector<int32_t> &v, const std::vector<std::string> &names) {
+    std::sort(v.begin(), v.end(), [&names](int32_t a, int32_t b) {
+        return nf_id_less(names[a], names[b]);
+    });
+}
+/* The `count` best candidates in front, in order: more mutual friends (tally), then id. */
+static void nf_top(std::vector<int32_t> &v, size_t count, const std::vector<int32_t> &tally,
+                   const std::vector<std::string> &names) {
+    auto better = [&tally, &names](int32_t a, int32_t b) {
+        if (tally[a] != tally[b]) return tally[a] > tally[b];
+        return nf_id_less(names[a], names[b]);
+    };
+    if (count < v.size()) {
+        std::partial_sort(v.begin(), v.begin() + count, v.end(), better);
+        v.resize(count);
+    } else {
+        std::sort(v.begin(), v.end(), better);
+    }
+}

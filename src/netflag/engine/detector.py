@@ -123,6 +123,19 @@ class Engine:
         """The user id behind an internal number."""
         return str(self._core.name(number))
 
+    def by_id(self, users: Iterable[int]) -> list[int]:
+        """``users`` in the order of their ids (:func:`netflag.engine.ids.id_order`)."""
+        return list(self._core.by_id(list(users)))
+
+    def common_friends(self, a: int, b: int) -> list[int]:
+        """The friends ``a`` and ``b`` share now, in id order."""
+        return list(self._core.common(a, b))
+
+    def recommend(self, user: int, limit: int) -> list[tuple[int, int]]:
+        """``(candidate, mutual friends)`` for the users at distance exactly 2 from
+        ``user`` now: the best ``limit``, more mutual friends first, then id order."""
+        return list(self._core.recommend(user, limit))
+
     def rings(self, user: int, radius: int) -> list[set[int]]:
         """The users at exactly 1, 2, ... ``radius`` hops (fewer if the graph ends)."""
         return [set(ring) for ring in self._core.rings(user, radius)]

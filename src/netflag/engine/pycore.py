@@ -23,11 +23,13 @@ All give the same list, so the choice changes speed, never a result.
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from mmap import mmap
 
 from netflag.engine.graph import Graph
 from netflag.engine.history import SEQ_BITS, History, order_key
+from netflag.engine.ids import id_order
 
 STRATEGIES = ("auto", "merge", "scan", "walk")
 PATHS = ("merge", "scan", "walk")
@@ -115,6 +117,29 @@ class Core:
     def edges(self) -> int:
         """How many friendships there are."""
         return sum(map(len, self._graph.adj)) // 2
+
+    def by_id(self, users: Iterable[int]) -> list[int]:
+        """``users`` (numbers) in id order (:func:`netflag.engine.ids.id_order`)."""
+        names = self._names
+        return sorted(users, key=lambda user: id_order(names[user]))
+
+    def common(self, a: int, b: int) -> list[int]:
+        """The friends ``a`` and ``b`` share, in id order."""
+        adj = self._graph.adj
+        return self.by_id(adj[a] & adj[b])
+
+    def recommend(self, user: int, limit: int) -> list[tuple[int, int]]:
+        """Users at distance exactly 2 from ``user`` and how many friends they share,
+        the best ``limit`` first: more mutual friends, then id order."""
+        adj, names = self._graph.adj, self._names
+        friends = adj[user]
+        counts: Counter[int] = Counter()
+        for friend in friends:
+            counts.update(adj[friend])
+        for known in (user, *friends):
+            counts.pop(known, None)
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], id_order(names[item[0]])))
+        return ranked[: max(limit, 0)]
 
     # -- purchases --------------------------------------------------------------
 

@@ -215,7 +215,7 @@ class Service:
             receipt = self.receipts.get(key)
             if receipt is not None:
                 self._same_body(key, receipt.digest, digest)
-                return answer(receipt, self._flag_at)
+                return answer(receipt, self._stored_flag)
         if self.failed is not None:
             raise Unavailable(self.failed)
         request = _Request(lines, key, digest, asyncio.get_running_loop().create_future())
@@ -245,7 +245,7 @@ class Service:
                 meta = {"key": request.key, "digest": request.digest} if request.key else None
                 first = self.journal.append(request.lines, meta)
                 receipt = self._apply(Record(first, request.lines, meta or {}))
-                answers.append(answer(receipt, self._flag_at))
+                answers.append(answer(receipt, self._fresh.get))  # its flags are all there
             self._fresh.clear()
             try:
                 self.flags.flush()
@@ -339,10 +339,7 @@ class Service:
     def _reject(self, rejection: Rejection) -> None:
         self.metrics.rejects.labels(reason_label(rejection.reason)).inc()
 
-    def _flag_at(self, seq: int) -> bytes | None:
-        fresh = self._fresh.get(seq)
-        if fresh is not None:
-            return fresh
+    def _stored_flag(self, seq: int) -> bytes | None:
         index = self.flags.index_of(seq)
         return None if index is None else self.flags.line(index)
 
