@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netflag.analysis.actions import ActionWriter, actions_file, feed_audience, recommendations
-from netflag.engine.ids import id_order
 from netflag.engine import Amount, Befriend, Engine, Params, Purchase, Unfriend
+from netflag.engine.ids import id_order
 from netflag.engine.kernels import Kernel
 from netflag.replay import replay
 from tests.analysis.conftest import F, P, write_log
