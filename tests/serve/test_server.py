@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from typer.testing import CliRunner
 
 from netflag import __version__
+from netflag.cli import app
 from netflag.journal import Journal
 from tests.serve.conftest import BAD_HOUR, NOT_JSON, Logs, ServerFactory, replay
 from tests.serve.server import NETFLAG, Server
@@ -479,3 +483,14 @@ def test_a_clean_restart_keeps_everything(serve: ServerFactory, logs: Logs, tmp_
     assert server.stop() == 0
     assert log_lines(server.state) == []  # all behind the last snapshot
     assert stats(server.start())["seq"] == len(logs.lines)
+
+
+def test_without_the_serve_extra_one_line_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if it were not installed
+    result = CliRunner().invoke(
+        app, ["serve", str(tmp_path / "batch.json"), "--state", str(tmp_path / "state")]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == 'error: netflag serve needs its extra: pip install "netflag[serve]"\n'
