@@ -429,3 +429,23 @@ def test_hostile_lines_are_dead_letters_and_live_goes_on(logs, tmp_path: Path) -
             assert [r for r, _ in reasons(b"".join(dead.lines))] == [
                 r for r, _ in reasons(rejects.read_bytes())
             ]
+
+
+def test_a_crash_while_the_first_snapshot_is_written_loads_the_batch_again(
+    logs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, out = tmp_path / "state", tmp_path / "flags.json"
+
+    def crash(*args: object) -> None:
+        raise KeyboardInterrupt  # the process dies while the snapshot is written
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Journal, "save_snapshot", crash)
+        with pytest.raises(KeyboardInterrupt):
+            Live(logs["batch"], FileSource(str(logs["stream"])), LiveOutputs([FileSink(str(out))]),
+                 LiveOptions(state=state)).run()  # fmt: skip
+    outputs = LiveOutputs([FileSink(str(out))])
+    Live(logs["batch"], FileSource(str(logs["stream"])), outputs, LiveOptions(state=state)).run(
+        idle_timeout=0.05
+    )
+    assert out.read_bytes() == logs["flags"]

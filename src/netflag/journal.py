@@ -30,7 +30,7 @@ import fcntl
 import os
 import threading
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -116,7 +116,7 @@ def _segments(folder: Path) -> list[tuple[int, Path]]:
 
 def _records(data: bytes, first: int) -> Iterator[tuple[int, Record | None]]:
     """``(offset, record)`` for each whole record of a segment, then ``(offset, None)``
-    where a torn or corrupt one starts (if any)."""
+    where a bad one starts (if any): see :func:`_torn` for whether it was torn."""
     pos, seq = 0, first
     while pos < len(data):
         end = data.find(b"\n", pos)
@@ -136,6 +136,14 @@ def _records(data: bytes, first: int) -> Iterator[tuple[int, Record | None]]:
             return
         yield pos, Record(seq, lines, head)
         pos, seq = end + 1 + size, seq + n
+
+
+def _torn(data: bytes, offset: int) -> bool:
+    """Whether the bad record at ``offset`` is the tail a crash tore (never acknowledged):
+    nothing whole follows it. A bad record with another one after it is corruption."""
+    rest = data[offset:]
+    later = rest.find(b"\n#", 1)
+    return later < 0 or not rest[later + 1 :].strip(b"\0")
 
 
 def _cut(body: bytes, lengths: list[int]) -> list[bytes]:
@@ -160,7 +168,6 @@ class Journal:
         self.version = version
         self.keep = keep  # keep the segments a snapshot covers (a whole archive of the log)
         self.seq = 0  # the last sequence number appended
-        self.log_bytes = 0  # bytes in the log segments kept
         self._lock: BinaryIO | None = None
         self._file: BinaryIO | None = None
         self._segments_lock = threading.Lock()
@@ -192,14 +199,15 @@ class Journal:
         if snapshot is not None and "seq" not in snapshot.extra:
             raise CheckpointError(f"{self.path / SNAPSHOT}: not a journal snapshot (no seq)")
         seq = recovery.seq
-        folder = self.path / LOG
-        segments = _segments(folder)
+        segments = _segments(self.path / LOG)
         for index, (first, path) in enumerate(segments):
-            last = index == len(segments) - 1
-            seq = self._read_segment(path, first, seq, last, recovery)
+            following = segments[index + 1][0] if index + 1 < len(segments) else None
+            if following is not None and following <= recovery.seq + 1:
+                seq = max(seq, following - 1)
+                continue  # wholly behind the snapshot (kept by --keep-log): not read
+            seq = self._read_segment(path, first, seq, following is None, recovery)
         self.seq = seq
         self._open_segment(seq + 1)
-        self.log_bytes = sum(path.stat().st_size for _, path in _segments(folder))
         return recovery
 
     def _take_lock(self) -> None:
@@ -224,7 +232,7 @@ class Journal:
         data = path.read_bytes()
         for offset, record in _records(data, first):
             if record is None:
-                if not last:
+                if not last or not _torn(data, offset):
                     raise CheckpointError(f"{path}: corrupt record at byte {offset}")
                 into.dropped = len(data) - offset
                 with path.open("r+b") as handle:
@@ -261,7 +269,6 @@ class Journal:
         fsync_dir(self.path / LOG)
         self.seq = seq
         self._open_segment(seq + 1)
-        self.log_bytes = sum(path.stat().st_size for _, path in _segments(self.path / LOG))
 
     def _log(self) -> BinaryIO:
         if self._file is None:
@@ -289,23 +296,31 @@ class Journal:
             head["lengths"] = [len(line) for line in lines]
         record = b"#" + orjson.dumps(head) + b"\n" + body
         self._log().write(record)
-        self.log_bytes += len(record)
         first = self.seq + 1
         self.seq += len(lines)
         return first
 
     def sync(self) -> None:
         """Make every appended record durable (one fsync for the whole group)."""
-        self.flush()
-        self.fdatasync()
+        self.syncer()()
 
-    def flush(self) -> None:
-        """Hand the appended records to the OS (not durable yet)."""
-        self._log().flush()
+    def syncer(self) -> Callable[[], None]:
+        """Hand the appended records to the OS now; the call returned makes them durable.
 
-    def fdatasync(self) -> None:
-        """Make what was flushed durable. Safe on another thread while appends go on."""
-        os.fdatasync(self._log().fileno())
+        It may run on another thread while appends go on, and even after a
+        :meth:`roll` has closed the segment: it holds its own descriptor.
+        """
+        log = self._log()
+        log.flush()
+        fd = os.dup(log.fileno())
+
+        def fdatasync() -> None:
+            try:
+                os.fdatasync(fd)
+            finally:
+                os.close(fd)
+
+        return fdatasync
 
     # -- snapshots ----------------------------------------------------------------
 
@@ -329,19 +344,24 @@ class Journal:
         with self._segments_lock:
             for first, path in _segments(self.path / LOG):
                 if first <= seq:
-                    size = path.stat().st_size
                     path.unlink()
-                    self.log_bytes -= size
             fsync_dir(self.path / LOG)
 
-    def read_since(self, seq: int, until: int) -> Iterator[tuple[int, bytes]]:
+    def read_since(self, seq: int, until: int) -> list[tuple[int, bytes]]:
         """``(number, line)`` for the logged events ``seq + 1 .. until`` still kept
         (synced ones only: pass the last synced number as ``until``)."""
+        found = []
         with self._segments_lock:  # no snapshot drops a segment meanwhile
             for number, line in read_lines(self.path, self.version, seq):
                 if number > until:
-                    return
-                yield number, line
+                    break
+                found.append((number, line))
+        return found
+
+    def log_bytes(self) -> int:
+        """Bytes in the log segments kept."""
+        with self._segments_lock:
+            return sum(path.stat().st_size for _, path in _segments(self.path / LOG))
 
     def close(self) -> None:
         if self._file is not None:

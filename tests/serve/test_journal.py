@@ -134,3 +134,32 @@ def test_lines_holding_line_breaks_come_back_whole(tmp_path: Path) -> None:
     journal, records = opened(tmp_path)
     assert records == [(1, [b'{"a":\n1}', b"", b"x\r\ny"], {})]
     journal.close()
+
+
+def test_a_bad_record_with_whole_ones_after_it_is_corruption_not_a_torn_tail(
+    tmp_path: Path,
+) -> None:
+    journal, _ = opened(tmp_path)
+    journal.append([b"one"])
+    journal.append([b"two"])
+    journal.sync()
+    journal.close()
+    segment = next((tmp_path / LOG).iterdir())
+    segment.write_bytes(segment.read_bytes().replace(b"one", b"ONE"))
+    with pytest.raises(CheckpointError, match="corrupt record at byte 0"):
+        Journal(tmp_path, VERSION).recover()
+
+
+def test_segments_wholly_behind_the_snapshot_are_not_read(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, VERSION, keep=True)
+    journal.recover()
+    journal.append([b"one"])
+    journal.save_snapshot(Engine(Params.of(1, 2)).state(), journal.roll(), {})
+    journal.append([b"two"])
+    journal.sync()
+    journal.close()
+    first = sorted((tmp_path / LOG).iterdir())[0]
+    first.write_bytes(b"damaged beyond repair")  # archived, covered by the snapshot
+    journal, records = opened(tmp_path)
+    assert [(r[0], r[1]) for r in records] == [(2, [b"two"])]
+    journal.close()

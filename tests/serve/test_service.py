@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -12,9 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netflag.errors import CheckpointError
+from netflag.io.sinks import ListSink
+from netflag.io.sources import ListSource
 from netflag.journal import LOG
+from netflag.live import Live, LiveOptions, LiveOutputs
 from netflag.replay import replay
-from netflag.serve.service import Conflict, Gone, NotFound, Service, ServiceOptions
+from netflag.serve.service import Conflict, Gone, NotFound, Service, ServiceOptions, Unavailable
 from tests.logs import event_logs
 
 BUY = '{"event_type":"purchase", "timestamp":"2017-06-13 11:33:02", "id": "%s", "amount": "%s"}'
@@ -145,3 +151,33 @@ def test_crashes_and_restarts_give_replay_bytes(
         assert "".join(flags).encode() == expected
         asyncio.run(service.close())
         assert len(list((state / LOG).iterdir())) == 1  # the closing snapshot dropped the rest
+
+
+def test_after_a_failed_fsync_nothing_is_answered_as_applied(tmp_path: Path) -> None:
+    service = started(BATCH, tmp_path / "state")
+    syncer = service.journal.syncer
+
+    def failing() -> Callable[[], None]:
+        sync = syncer()
+
+        def broken() -> None:
+            sync()
+            raise OSError(errno.EIO, "Input/output error")
+
+        return broken
+
+    service.journal.syncer = failing  # type: ignore[method-assign]
+    lines = [(BUY % (2, "1601.83")).encode()]
+    for _ in range(2):  # the first try, then its retry with the same key
+        with pytest.raises(Unavailable, match="the log cannot be written"):
+            post(service, [(lines, "key-1")])
+    assert service.synced == 0 and service.receipts.get("key-1") is None
+    crash(service)
+
+
+def test_a_live_state_directory_is_refused_in_one_line(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    options = LiveOptions(state=state)
+    Live(BATCH, ListSource([]), LiveOutputs([ListSink()]), options).run()
+    with pytest.raises(CheckpointError, match="not a netflag serve state directory"):
+        started(BATCH, state)

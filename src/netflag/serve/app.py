@@ -252,10 +252,13 @@ def create_app(service: Service, *, token: str | None = None, limits: Limits = L
         try:
             text = await asyncio.wait_for(work, limits.request_seconds)
         except TimeoutError:
+            retry = (
+                "retry with the same Idempotency-Key"
+                if idempotency_key
+                else "it may still be applied: without an Idempotency-Key a retry applies it again"
+            )
             raise ApiError(
-                503,
-                f"not durable within {limits.request_seconds:g} s;"
-                " retry with the same Idempotency-Key",
+                503, f"not durable within {limits.request_seconds:g} s; {retry}"
             ) from None
         return Response(text, media_type="application/json")
 
@@ -284,7 +287,7 @@ def create_app(service: Service, *, token: str | None = None, limits: Limits = L
     @v1.get("/explain", response_model=Explained, responses=_errors(404, 410, 503))
     async def explain(seq: Annotated[int, Query(ge=1, le=2**62)]) -> Response:
         """Why the purchase at ``seq`` was (not) flagged, as it was decided."""
-        found = await asyncio.to_thread(service.explain_seq, seq)
+        found = await service.explain(seq)
         data = found.to_json()
         data["seq"] = data.pop("line")
         return _json(data)

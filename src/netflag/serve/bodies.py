@@ -28,11 +28,11 @@ class BodyError(ValueError):
 
 def event_lines(body: bytes, *, ndjson: bool) -> list[bytes]:
     """The body's events, one line each (no line endings), in order."""
+    if body.startswith(_BOM):
+        body = body[len(_BOM) :]
     if ndjson:
         lines = (line.rstrip(b"\r").strip(b" \t") for line in body.split(b"\n"))
         return [line for line in lines if line]
-    if body.startswith(_BOM):
-        body = body[len(_BOM) :]
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -96,6 +96,9 @@ class Receipts:
         while len(self._by_key) > self.keep:
             self._by_key.popitem(last=False)
 
+    def drop(self, key: str) -> None:
+        self._by_key.pop(key, None)
+
     def items(self) -> Iterator[tuple[str, Receipt]]:
         return iter(self._by_key.items())
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ from netflag.serve.receipts import KIND_LETTERS, Receipt, Receipts, answer
 log = logging.getLogger("netflag.serve")
 SOURCE = "request"  # what a rejected line's reason is reported against
 SYNCS_IN_FLIGHT = 2  # group commits whose fsync may overlap the next group's work
+SERVE_FIELDS = {"counts", "flags", "receipts"}  # what a snapshot of the service carries
+EXPLAINS_AT_ONCE = 2  # each rebuilds an engine from the snapshot: memory and a core
 
 
 class Conflict(NetflagError):
@@ -105,6 +108,10 @@ class Service:
         self._writer: asyncio.Task[None] | None = None
         self._inflight: dict[str, _Request] = {}
         self._commits: list[asyncio.Task[None]] = []  # group commits still waiting on fsync
+        # Its own thread: explanations (slow, in the default pool) never hold up an fsync.
+        self._fsync = ThreadPoolExecutor(1, thread_name_prefix="netflag-fsync")
+        self._explaining = asyncio.Semaphore(EXPLAINS_AT_ONCE)
+        self._serving = False  # metrics count from here (not the batch load or recovery)
         self._snapshotting: asyncio.Task[None] | None = None
         self._fresh: dict[int, bytes] = {}  # this group's flags by seq, for its answers
 
@@ -116,6 +123,14 @@ class Service:
 
     def start(self) -> None:
         """Recover from the state directory, or load the batch log into a new one."""
+        try:
+            self._start()
+        except BaseException:
+            self.flags.close()
+            self.journal.close()  # and its lock: the directory is free again
+            raise
+
+    def _start(self) -> None:
         options, progress = self.options, self.options.progress
         if progress is not None:
             progress.phase("read log")
@@ -125,6 +140,12 @@ class Service:
                 "%s: cut a torn record (%d bytes) off the log", self.journal, recovery.dropped
             )
         snapshot = recovery.snapshot
+        foreign = any("mark" in record.meta for record in recovery.records)
+        if foreign or (snapshot is not None and not snapshot.extra.keys() >= SERVE_FIELDS):
+            raise CheckpointError(
+                f"{self.journal} is not a netflag serve state directory (live mode's?):"
+                " give serve a directory of its own"
+            )
         rejects = Rejects(report=self._reject)
         if snapshot is None:
             engine, applied, warnings = load_batch(
@@ -162,6 +183,7 @@ class Service:
             if progress is not None:
                 progress.phase("write snapshot")
             self._snapshot_now()
+        self._serving = True
         if progress is not None:
             progress.finish()
 
@@ -200,6 +222,7 @@ class Service:
             await self._snapshotting
         if self.failed is None and self.journal.seq > self.snapshot_seq:
             self._snapshot_now()
+        self._fsync.shutdown()
         self.flags.close()
         self.journal.close()
 
@@ -207,6 +230,8 @@ class Service:
 
     async def submit(self, lines: list[bytes], key: str | None, digest: str) -> bytes:
         """Apply ``lines`` durably; the JSON answer (one result an event)."""
+        if self.failed is not None:
+            raise Unavailable(self.failed)
         if key is not None:
             pending = self._inflight.get(key)
             if pending is not None:  # the same request, still on its way to the disk
@@ -216,8 +241,6 @@ class Service:
             if receipt is not None:
                 self._same_body(key, receipt.digest, digest)
                 return answer(receipt, self._stored_flag)
-        if self.failed is not None:
-            raise Unavailable(self.failed)
         request = _Request(lines, key, digest, asyncio.get_running_loop().create_future())
         if key is not None:
             self._inflight[key] = request
@@ -240,20 +263,15 @@ class Service:
             group, self._queue = self._queue, []
             if not group:
                 continue
-            answers = []
-            for request in group:
-                meta = {"key": request.key, "digest": request.digest} if request.key else None
-                first = self.journal.append(request.lines, meta)
-                receipt = self._apply(Record(first, request.lines, meta or {}))
-                answers.append(answer(receipt, self._fresh.get))  # its flags are all there
-            self._fresh.clear()
             try:
+                answers = [self._write(request) for request in group]
+                self._fresh.clear()
                 self.flags.flush()
-                self.journal.flush()
-            except OSError as error:
+                sync = self.journal.syncer()
+            except Exception as error:  # noqa: BLE001  (the engine is ahead of the log now)
                 self._fail(f"the log cannot be written ({error}); restart the service", group)
                 return
-            syncing = asyncio.ensure_future(asyncio.to_thread(self.journal.fdatasync))
+            syncing = asyncio.get_running_loop().run_in_executor(self._fsync, sync)
             commits = [task for task in self._commits if not task.done()]
             before = commits[-1] if commits else None
             commit = self._commit(group, answers, self.journal.seq, syncing, before)
@@ -261,6 +279,13 @@ class Service:
             self._commits = commits
             if len(commits) >= SYNCS_IN_FLIGHT:
                 await asyncio.wait(commits[:1])
+
+    def _write(self, request: _Request) -> bytes:
+        """Log one request's lines, apply them, and make its answer (not released yet)."""
+        meta = {"key": request.key, "digest": request.digest} if request.key else None
+        first = self.journal.append(request.lines, meta)
+        receipt = self._apply(Record(first, request.lines, meta or {}))
+        return answer(receipt, self._fresh.get)  # the group's flags are all there
 
     async def _commit(
         self,
@@ -273,11 +298,11 @@ class Service:
         """Release a group's answers once its fsync and every earlier group's are done."""
         try:
             await syncing
-        except OSError as error:
+            if before is not None:
+                await before
+        except Exception as error:  # noqa: BLE001  (nothing after this group is durable)
             self._fail(f"the log cannot be written ({error}); restart the service", group)
             return
-        if before is not None:
-            await before
         if self.failed is not None:
             self._fail(self.failed, group)
             return
@@ -337,7 +362,8 @@ class Service:
         self._fresh[seq] = outcome.flag
 
     def _reject(self, rejection: Rejection) -> None:
-        self.metrics.rejects.labels(reason_label(rejection.reason)).inc()
+        if self._serving:
+            self.metrics.rejects.labels(reason_label(rejection.reason)).inc()
 
     def _stored_flag(self, seq: int) -> bytes | None:
         index = self.flags.index_of(seq)
@@ -349,6 +375,8 @@ class Service:
             log.error("%s", reason)
         self.failed = reason
         for request in [*group, *self._queue]:
+            if request.key is not None:
+                self.receipts.drop(request.key)  # never durable: a retry must not see it
             if not request.done.done():
                 request.done.set_exception(Unavailable(reason))
         self._queue.clear()
@@ -415,6 +443,11 @@ class Service:
         """Decide a purchase of ``amount`` by ``user`` now, without recording it."""
         return explain(self.engine, user, amount)
 
+    async def explain(self, seq: int) -> Explanation:
+        """:meth:`explain_seq` on a thread, a few at a time."""
+        async with self._explaining:
+            return await asyncio.to_thread(self.explain_seq, seq)
+
     def explain_seq(self, seq: int) -> Explanation:
         """Explain the purchase at ``seq`` as it was decided (rebuilt from the snapshot
         and the log; slow, so run it in a thread)."""
@@ -475,8 +508,8 @@ class Service:
                 self.synced,
             ),
             "netflag_log_bytes": (
-                "Bytes of log kept since the last snapshot",
-                self.journal.log_bytes,
+                "Bytes of write-ahead log kept (since the last snapshot, or all with --keep-log)",
+                self.journal.log_bytes(),
             ),
             "netflag_seconds_since_snapshot": (
                 "Seconds since the last snapshot",
