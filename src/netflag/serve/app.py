@@ -1,9 +1,8 @@
 """The HTTP surface of :class:`~netflag.serve.service.Service`: routes, auth, limits, errors.
 
 Every error is ``{"error": "<one line>"}`` with a fitting status; no input
-makes a 500, and no response carries a traceback. The response models below
-exist for the OpenAPI schema (``docs/openapi.json``); handlers answer with
-bytes already encoded, so a model never re-validates an answer.
+makes a 500, and no response carries a traceback. The response models
+(:mod:`netflag.serve.schema`) exist for the OpenAPI schema only.
 """
 
 from __future__ import annotations
@@ -22,13 +21,22 @@ import orjson
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from netflag import __version__
 from netflag.errors import NetflagError
 from netflag.io.events import LineError, parse_user_amount
 from netflag.serve.bodies import BodyError, event_lines
+from netflag.serve.schema import (
+    SCORE_BODY,
+    EventsAnswer,
+    Explained,
+    FeedAnswer,
+    FlagsAnswer,
+    InvitesAnswer,
+    Stats,
+    errors,
+)
 from netflag.serve.service import Conflict, Gone, NotFound, Service, Unavailable
 
 log = logging.getLogger("netflag.serve")
@@ -52,123 +60,6 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-# -- schema-only models ------------------------------------------------------------------
-
-
-class ErrorBody(BaseModel):
-    error: str = Field(description="What was wrong, in one line.")
-
-
-class EventResult(BaseModel):
-    status: str = Field(description='"applied" or "rejected"')
-    seq: int = Field(description="The event's position in the service's log (from 1).")
-    event_type: str | None = Field(None, description="purchase, befriend or unfriend (applied)")
-    reason: str | None = Field(None, description="Why the line was rejected (SPEC section 5).")
-    flagged: bool | None = Field(None, description="For a purchase: whether it was flagged.")
-    flag: str | None = Field(None, description="The line replay writes for this flag.")
-
-
-class EventsAnswer(BaseModel):
-    results: list[EventResult]
-
-
-class NetworkRing(BaseModel):
-    distance: int
-    users: int
-
-
-class BaselineItem(BaseModel):
-    user: str
-    timestamp: str
-    amount: str
-
-
-class Explained(BaseModel):
-    user: str
-    amount: str
-    timestamp: str | None
-    seq: int | None
-    D: int
-    T: int
-    k: str
-    network: list[NetworkRing]
-    network_size: int
-    baseline: list[BaselineItem]
-    n: int
-    mean: str | None
-    sd: str | None
-    threshold: str | None
-    z_score: str | None
-    flagged: bool
-    reason: str
-
-
-class FlagItem(BaseModel):
-    seq: int
-    flag: str
-
-
-class FlagsAnswer(BaseModel):
-    flags: list[FlagItem]
-    last_seq: int = Field(description="Pass as ?after= for the next page.")
-
-
-class FeedAnswer(BaseModel):
-    user: str
-    feed: list[FlagItem]
-
-
-class Invite(BaseModel):
-    seq: int
-    user: str = Field(description="The flagged buyer recommended as a friend.")
-    mutual_friends: list[str]
-
-
-class InvitesAnswer(BaseModel):
-    user: str
-    recommendations: list[Invite]
-
-
-class Stats(BaseModel):
-    events: int
-    checked: int
-    flagged: int
-    rejected: int
-    seq: int
-    users: int
-    D: int
-    T: int
-    k: str
-    snapshot_seq: int
-    uptime_seconds: float
-
-
-SCORE_BODY = {
-    "type": "object",
-    "required": ["id", "amount"],
-    "properties": {
-        "id": {
-            "oneOf": [{"type": "string", "minLength": 1, "maxLength": 256}, {"type": "integer"}]
-        },
-        "amount": {
-            "description": "A non-negative decimal, taken exactly from its text.",
-            "oneOf": [
-                {
-                    "type": "string",
-                    "pattern": r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$",
-                    "maxLength": 128,
-                },
-                {"type": "number", "minimum": 0},
-            ],
-        },
-    },
-}
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": ErrorBody} for code in codes}
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -198,7 +89,7 @@ def create_app(service: Service, *, token: str | None = None, limits: Limits = L
         docs_url="/docs",
         redoc_url=None,
     )
-    _handle_errors(app)
+    _handleerrors(app)
     expected = None if token is None else token.encode()
 
     async def authorized(authorization: Annotated[str | None, Header()] = None) -> None:
@@ -208,12 +99,12 @@ def create_app(service: Service, *, token: str | None = None, limits: Limits = L
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
             raise ApiError(401, "missing or wrong bearer token (Authorization: Bearer ...)")
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(authorized)], responses=_errors(401, 422))
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(authorized)], responses=errors(401, 422))
 
     @v1.post(
         "/events",
         response_model=EventsAnswer,
-        responses=_errors(400, 409, 413, 503),
+        responses=errors(400, 409, 413, 503),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -265,7 +156,7 @@ def create_app(service: Service, *, token: str | None = None, limits: Limits = L
     @v1.post(
         "/score",
         response_model=Explained,
-        responses=_errors(400, 413),
+        responses=errors(400, 413),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -284,7 +175,7 @@ def create_app(service: Service, *, token: str | None = None, limits: Limits = L
         data["seq"] = data.pop("line")
         return _json(data)
 
-    @v1.get("/explain", response_model=Explained, responses=_errors(404, 410, 503))
+    @v1.get("/explain", response_model=Explained, responses=errors(404, 410, 503))
     async def explain(seq: Annotated[int, Query(ge=1, le=2**62)]) -> Response:
         """Why the purchase at ``seq`` was (not) flagged, as it was decided."""
         found = await service.explain(seq)
@@ -372,7 +263,7 @@ def create_app(service: Service, *, token: str | None = None, limits: Limits = L
         """Alive (the process answers)."""
         return _json({"status": "ok"})
 
-    @app.get("/readyz", responses=_errors(503))
+    @app.get("/readyz", responses=errors(503))
     async def readyz() -> Response:
         """Ready: state loaded and the log writable."""
         if service.failed is not None:
@@ -451,7 +342,7 @@ def _sse(seq: int, line: bytes) -> bytes:
     return b"id: %d\nevent: flag\ndata: %s\n\n" % (seq, data)
 
 
-def _handle_errors(app: FastAPI) -> None:
+def _handleerrors(app: FastAPI) -> None:
     """One error shape for everything, and never a traceback."""
     statuses: dict[type[NetflagError], int] = {
         Conflict: 409,
