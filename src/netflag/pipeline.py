@@ -219,6 +219,18 @@ class Pipeline:
     def close(self) -> None:
         """Let go of what the pipeline holds besides its outputs: nothing here (workers there)."""
 
+    def parse(
+        self, raw: bytes, source: str, line: int | None, record: Callable[[str], bytes] | None
+    ) -> Event | Outcome:
+        """The event on ``raw``, or the rejected outcome (the line handed to the reject
+        policy): the first half of :meth:`step`, for a pipeline that decides elsewhere."""
+        try:
+            return parse_event(raw)
+        except LineError as error:
+            reason = str(error)
+            self.rejects(Rejection(source, line, reason, raw), record)
+            return Outcome(reason=reason)
+
     def step(
         self,
         raw: bytes,
@@ -234,12 +246,9 @@ class Pipeline:
         :meth:`Rejects.__call__`). Raises :class:`RejectedLine` on a bad line in
         strict mode.
         """
-        try:
-            event = parse_event(raw)
-        except LineError as error:
-            reason = str(error)
-            self.rejects(Rejection(source, line, reason, raw), record)
-            return Outcome(reason=reason)
+        event = self.parse(raw, source, line, record)
+        if isinstance(event, Outcome):
+            return event
         self.events += 1
         engine = self.engine
         decision = engine.apply(event)

@@ -22,8 +22,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from netflag.engine import Engine, Purchase
-from netflag.io.events import LineError, parse_event
-from netflag.pipeline import _APPLIED, Outcome, Pipeline, Rejection, Rejects, Writer
+from netflag.pipeline import _APPLIED, Outcome, Pipeline, Rejects, Writer
 
 if TYPE_CHECKING:
     from netflag.distributed.ray_pool import WorkerPool
@@ -191,12 +190,9 @@ class ShardedPipeline(Pipeline):
         record: Callable[[str], bytes] | None = None,
     ) -> Outcome:
         """Parse, count and queue ``raw`` (or reject it); its flag is written later."""
-        try:
-            event = parse_event(raw)
-        except LineError as error:
-            reason = str(error)
-            self.rejects(Rejection(source, line, reason, raw), record)
-            return Outcome(reason=reason)
+        event = self.parse(raw, source, line, record)
+        if isinstance(event, Outcome):
+            return event
         self.events += 1
         if type(event) is Purchase:
             self.checked += 1
