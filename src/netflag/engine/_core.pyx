@@ -652,6 +652,13 @@ cdef class Core:
             self.adj[lo[i]].push_back(hi[i])
             self.adj[hi[i]].push_back(lo[i])
         cdef nf_entry e
+        cdef vector[int32_t] kept
+        kept.resize(users, 0)
+        for i in range(n):  # each tail's size first: one allocation per user, not several
+            if 0 <= owner[i] < users:
+                kept[owner[i]] += 1
+        for i in range(users):
+            self.tails[i].reserve(min(kept[i], self.T))
         self.index.reserve(n)
         for i in range(n):
             e.ts, e.seq, e.units, e.owner = ts[i], seq[i], units[i], owner[i]
