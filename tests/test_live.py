@@ -8,6 +8,7 @@ entry ids instead of line numbers).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -275,7 +276,10 @@ def feed_file(lines: list[bytes], path: Path, per_second: float) -> threading.Th
 
 def checkpointed_since(log: Path, spawned: int) -> bool:
     """Whether a checkpoint (a mark in the journal's log) was written after ``spawned``."""
-    stamps = [path.stat().st_mtime_ns for path in log.glob("*.wal")] if log.exists() else []
+    stamps = []
+    for path in log.glob("*.wal") if log.exists() else []:
+        with contextlib.suppress(FileNotFoundError):  # a restart cuts the log meanwhile
+            stamps.append(path.stat().st_mtime_ns)
     return max(stamps, default=0) > spawned
 
 
