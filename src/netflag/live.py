@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netflag.checkpoint import Checkpoint, refuse_legacy
-from netflag.engine import Engine, Params, Purchase, Strategy
+from netflag.engine import Engine, Params, Strategy
 from netflag.errors import CheckpointError
-from netflag.io.events import LineError, parse_event
 from netflag.io.reader import numbered_lines
 from netflag.io.sinks import Sink
 from netflag.io.sources import Source
@@ -286,16 +285,10 @@ class Live:
         if progress is not None and lines:
             progress.phase("replay log", len(lines), "events")
         # The sinks hold these lines' records already: rebuild the state, decide nothing.
-        counts = dict(base.counts)
-        for line in lines:
-            try:
-                event = parse_event(line)
-            except LineError:
-                counts["rejected"] += 1
-                continue
-            counts["events"] += 1
-            counts["checked"] += isinstance(event, Purchase)
-            engine.apply(event, check=False)
+        replaying = Pipeline(engine, Rejects(count=base.counts["rejected"]), counts=base.counts)
+        for number, line in enumerate(lines, recovery.seq + 1):
+            replaying.admit(line, where, number)
+        counts = replaying.counts()
         counts["flagged"] = checkpoint.counts["flagged"]  # decided then, not now
         if counts != checkpoint.counts:
             raise CheckpointError(f"{where}: the log does not lead to its checkpoint's counts")

@@ -231,6 +231,27 @@ class Pipeline:
             self.rejects(Rejection(source, line, reason, raw), record)
             return Outcome(reason=reason)
 
+    def admit(
+        self,
+        raw: bytes,
+        source: str,
+        line: int | None = None,
+        *,
+        record: Callable[[str], bytes] | None = None,
+        apply: bool = True,
+    ) -> Event | Outcome:
+        """:meth:`step` without the decision: parse (or reject), count, and apply when
+        ``apply``, deciding nothing. For purchases decided elsewhere (on Ray workers)
+        or already (a live restart replaying its log); returns the event or the reject."""
+        event = self.parse(raw, source, line, record)
+        if isinstance(event, Outcome):
+            return event
+        self.events += 1
+        self.checked += type(event) is Purchase
+        if apply:
+            self.engine.apply(event, check=False)
+        return event
+
     def step(
         self,
         raw: bytes,

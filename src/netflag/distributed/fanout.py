@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from netflag.engine import Engine, Purchase
+from netflag.engine import Engine
 from netflag.pipeline import _APPLIED, Outcome, Pipeline, Rejects, Writer
 
 if TYPE_CHECKING:
@@ -190,14 +190,9 @@ class ShardedPipeline(Pipeline):
         record: Callable[[str], bytes] | None = None,
     ) -> Outcome:
         """Parse, count and queue ``raw`` (or reject it); its flag is written later."""
-        event = self.parse(raw, source, line, record)
+        event = self.admit(raw, source, line, record=record, apply=self.apply)
         if isinstance(event, Outcome):
             return event
-        self.events += 1
-        if type(event) is Purchase:
-            self.checked += 1
-        if self.apply:
-            self.engine.apply(event, check=False)
         self._lines.append(raw)
         if len(self._lines) >= self.chunk:
             self._write(self.fanout.submit(self._lines))
