@@ -297,10 +297,7 @@ class Live:
     def _check(self, checkpoint: Checkpoint) -> None:
         """Refuse a checkpoint that belongs to other inputs, outputs or parameters."""
         D, T, k = self.options.D, self.options.T, self.options.k
-        made = checkpoint.params
-        wanted = Params.of(
-            made.D if D is None else D, made.T if T is None else T, made.k if k is None else k
-        )
+        wanted = checkpoint.params.overridden(D, T, k)
         urls = [url for url, _ in self._outputs]
         checkpoint.refuse_other(str(self.journal), wanted, self.source.url, urls)
 

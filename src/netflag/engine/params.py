@@ -68,6 +68,17 @@ class Params:
         """Validate raw values (as read from a file or a command line)."""
         return cls(parse_count(D, "D", 1), parse_count(T, "T", 2), parse_multiplier(k))
 
+    def overridden(self, D: object = None, T: object = None, k: object = None) -> Params:
+        """These parameters with any of ``D``, ``T``, ``k`` given (raw, as options give
+        them) in their place: what a restart with those options asks for.
+
+        >>> Params(3, 50).overridden(T="10").describe()
+        'D=3 T=10 k=3'
+        """
+        return Params.of(
+            self.D if D is None else D, self.T if T is None else T, self.k if k is None else k
+        )
+
     def describe(self) -> str:
         """``D=3 T=50 k=2.5``: k as the exact decimal it was read from.
 

@@ -26,7 +26,7 @@ from typing import Any
 from netflag.analysis.actions import action_line
 from netflag.analysis.common import format_timestamp
 from netflag.analysis.explain import Explanation, check_agrees, explain
-from netflag.engine import Amount, Engine, Params, Purchase, Strategy
+from netflag.engine import Amount, Engine, Purchase, Strategy
 from netflag.engine import snapshot as snapshots
 from netflag.errors import CheckpointError, NetflagError
 from netflag.io.events import LineError, parse_event
@@ -190,11 +190,7 @@ class Service:
     def _restore(self, snapshot: snapshots.Snapshot) -> Engine:
         options = self.options
         made = snapshot.state.params
-        wanted = Params.of(
-            made.D if options.D is None else options.D,
-            made.T if options.T is None else options.T,
-            made.k if options.k is None else options.k,
-        )
+        wanted = made.overridden(options.D, options.T, options.k)
         if wanted != made:
             raise CheckpointError(
                 f"{self.journal} was made with {made.describe()}, not {wanted.describe()}:"
