@@ -140,8 +140,8 @@ class Rejects:
 class Outcome(NamedTuple):
     """What one line did, for a caller that answers per line (such as an HTTP service).
 
-    Applied: ``kind`` is its event type, ``decision`` is set for a checked
-    purchase, and ``flag`` is the line written to the sinks as flag ``number``.
+    Applied: ``kind`` is its event type, ``decision`` and ``event`` are set for a
+    checked purchase, and ``flag`` is the line written to the sinks as flag ``number``.
     Rejected: only ``reason`` is set. A named tuple: immutable, and cheap
     enough to make for every line.
     """
@@ -151,6 +151,7 @@ class Outcome(NamedTuple):
     decision: Decision | None = None
     flag: bytes | None = None
     number: int | None = None
+    event: Event | None = None
 
     @property
     def applied(self) -> bool:
@@ -279,7 +280,7 @@ class Pipeline:
         self.checked += 1
         flag = flag_of(raw, decision)
         if flag is None:
-            return Outcome(kind, decision=decision)
+            return Outcome(kind, decision=decision, event=event)
         number = self.flagged = self.flagged + 1
         for sink in self.sinks:
             sink.write(number, flag)
@@ -291,7 +292,7 @@ class Pipeline:
                 self.actions.write(number, action_line(engine, event, decision, raw, limit))
             if self.on_flag is not None:
                 self.on_flag(engine, event, decision, raw)
-        return Outcome(kind, decision=decision, flag=flag, number=number)
+        return Outcome(kind, decision=decision, flag=flag, number=number, event=event)
 
 
 _APPLIED = {kind: Outcome(name) for kind, name in _KINDS.items()}  # undecided: always alike

@@ -348,7 +348,7 @@ class Service:
 
     def _keep_flag(self, seq: int, raw: bytes, outcome: Outcome) -> None:
         """Store a flag with its actions, read off the graph as it stands (at the flag)."""
-        event = parse_event(raw)
+        event = outcome.event
         if not isinstance(event, Purchase) or outcome.flag is None or outcome.decision is None:
             raise RuntimeError(f"event {seq}: a flag without a flagged purchase")
         limit = self.options.max_recommendations
