@@ -131,6 +131,7 @@ def serve(
         try:
             import uvicorn
 
+            from netflag.journal import SNAPSHOT
             from netflag.serve.app import Limits, create_app
             from netflag.serve.service import Service, ServiceOptions
         except ImportError:
@@ -141,7 +142,7 @@ def serve(
                 f"--host {host} takes connections from other machines: add --token-file"
             )
         sock = bind(host, port)
-        large = total_size(batch) >= MIN_BYTES or (state / "snapshot").exists()
+        large = total_size(batch) >= MIN_BYTES or (state / SNAPSHOT).exists()
         with progress_display(progress, large) as display:
             options = ServiceOptions(
                 D=D,
