@@ -19,7 +19,6 @@ skips or trims what that run already wrote.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +41,10 @@ class Checkpoint:
     counts: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        params = self.params
         return {
             "batch_loaded": self.batch_loaded,
             "counts": self.counts,
-            "params": {"D": params.D, "T": params.T, "k": str(params.k)},
+            "params": self.params.to_json(),
             "run": self.run,
             "sinks": [[url, position] for url, position in self.sinks],
             "source": self.source,
@@ -56,9 +54,8 @@ class Checkpoint:
     @classmethod
     def from_json(cls, value: dict[str, Any], where: str) -> Checkpoint:
         try:
-            raw = value["params"]
             return cls(
-                Params(int(raw["D"]), int(raw["T"]), Fraction(str(raw["k"]))),
+                Params.from_json(value["params"]),
                 str(value["run"]),
                 bool(value["batch_loaded"]),
                 str(value["source"]),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from netflag.engine.money import decimal_text
 from netflag.errors import ParamsError
@@ -67,6 +69,19 @@ class Params:
     def of(cls, D: object, T: object, k: object = 3) -> Params:
         """Validate raw values (as read from a file or a command line)."""
         return cls(parse_count(D, "D", 1), parse_count(T, "T", 2), parse_multiplier(k))
+
+    def to_json(self) -> dict[str, object]:
+        """As snapshots and checkpoints store them: k as its exact fraction's text."""
+        return {"D": self.D, "T": self.T, "k": str(self.k)}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Params:
+        """Back from :meth:`to_json` (a KeyError, TypeError or ValueError if it is not that).
+
+        >>> Params.from_json(Params.of(2, 10, "2.5").to_json())
+        Params(D=2, T=10, k=Fraction(5, 2))
+        """
+        return cls(int(raw["D"]), int(raw["T"]), Fraction(str(raw["k"])))
 
     def overridden(self, D: object = None, T: object = None, k: object = None) -> Params:
         """These parameters with any of ``D``, ``T``, ``k`` given (raw, as options give

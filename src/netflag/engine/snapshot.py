@@ -28,7 +28,6 @@ import sys
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +108,7 @@ def dump_parts(
         "extra": dict(extra or {}),
         "netflag": version,
         "next_seq": state.next_seq,
-        "params": {"D": params.D, "T": params.T, "k": str(params.k)},
+        "params": params.to_json(),
         "scale": state.scale,
     }) + b"\n"  # fmt: skip
     # Line 1 has a fixed length, so the columns can start on multiples of 64 bytes
@@ -198,8 +197,7 @@ def load(data: bytes | memoryview, *, version: str, where: str = "snapshot") -> 
 def _state(header: dict[str, Any], body: memoryview) -> EngineState:
     if header["byteorder"] != sys.byteorder:
         raise ValueError(f"written on a {header['byteorder']}-endian machine")
-    raw = header["params"]
-    params = Params(int(raw["D"]), int(raw["T"]), Fraction(str(raw["k"])))
+    params = Params.from_json(header["params"])
     columns: dict[str, Any] = {}
     wanted = dict(COLUMNS)
     for column in header["columns"]:
