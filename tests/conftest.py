@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from netflag.livebench import REDIS_MISSING, RedisServer
+from netflag.devtools.servers import REDIS_MISSING, RedisServer
+
+pytest_plugins = ["tests.small_log"]  # the small hand-made log (fixture `small`)
 
 settings.register_profile(
     "default", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]

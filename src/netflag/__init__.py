@@ -1,9 +1,10 @@
 """netflag: flag purchases far above what the buyer's social network usually spends.
 
 The engine (:mod:`netflag.engine`) decides; :mod:`netflag.io` reads and writes
-logs; :mod:`netflag.pipeline` takes one line through both, and :func:`replay`
+logs; :mod:`netflag.runtime` takes one line through both, and :func:`replay`
 runs a batch log and a stream log through it. Names are imported on first
-use, so ``netflag --help`` does not pay for the engine.
+use, so ``netflag --help`` does not pay for the engine. The layers, and what
+each may import, are mapped at the top of docs/design.md.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from netflag.version import __version__
 
 _HOMES = {
     **dict.fromkeys(
@@ -23,8 +24,8 @@ _HOMES = {
         ["CheckpointError", "InputError", "NetflagError", "ParamsError", "RejectedLine"],
         "netflag.errors",
     ),
-    "Rejection": "netflag.pipeline",
-    **dict.fromkeys(["ReplaySummary", "replay"], "netflag.replay"),
+    "Rejection": "netflag.runtime.rejects",
+    **dict.fromkeys(["ReplaySummary", "replay"], "netflag.modes.replay"),
 }  # fmt: skip
 
 __all__ = [
@@ -53,8 +54,8 @@ if TYPE_CHECKING:
         ParamsError,
         RejectedLine,
     )
-    from netflag.pipeline import Rejection
-    from netflag.replay import ReplaySummary, replay
+    from netflag.modes.replay import ReplaySummary, replay
+    from netflag.runtime.rejects import Rejection
 
 
 def __getattr__(name: str) -> Any:

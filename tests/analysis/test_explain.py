@@ -15,7 +15,8 @@ from netflag.analysis.explain import explain_end, explain_line
 from netflag.analysis.logs import open_logs
 from netflag.cli import app
 from netflag.engine import Amount
-from netflag.replay import Rejects, replay
+from netflag.modes.replay import replay
+from netflag.runtime.rejects import Rejects
 from tests.logs import event_logs
 
 OFFICIAL = Path(__file__).parents[2] / "insight_testsuite" / "tests" / "test_1" / "log_input"

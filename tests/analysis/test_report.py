@@ -15,8 +15,8 @@ from netflag.analysis.report_data import collect, report_tables, series_granular
 from netflag.analysis.report_html import render_html
 from netflag.cli import app
 from netflag.cli.render import print_tables
-from netflag.replay import Rejects
-from tests.analysis.conftest import F, P, write_log
+from netflag.runtime.rejects import Rejects
+from tests.small_log import F, P, write_log
 
 runner = CliRunner()
 

@@ -23,9 +23,10 @@ from netflag.analysis.sweep import (
 from netflag.cli import app
 from netflag.errors import ParamsError
 from netflag.io.output import flagged_line
-from netflag.replay import Rejects, replay
-from tests.analysis.conftest import F, P, write_log
+from netflag.modes.replay import replay
+from netflag.runtime.rejects import Rejects
 from tests.logs import event_logs
+from tests.small_log import F, P, write_log
 
 BUNDLED = Path(__file__).parents[2] / "log_input"
 runner = CliRunner()

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 import redis
 
-from netflag.analysis.actions import ActionWriter
+from netflag.devtools.servers import RedisServer
 from netflag.distributed.ray_pool import worker_pool
 from netflag.errors import WorkerError
 from netflag.io.output import AtomicFile
 from netflag.io.sinks import FileSink, open_sink
 from netflag.io.sources import FileSource, open_source
-from netflag.live import Live, LiveOptions, LiveOutputs
-from netflag.livebench import RedisServer
-from netflag.replay import replay
+from netflag.modes.live import Live, LiveOptions, LiveOutputs
+from netflag.modes.replay import replay
+from netflag.runtime.actions import ActionWriter
 from tests.distributed.conftest import random_logs
 
 

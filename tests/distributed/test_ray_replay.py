@@ -16,15 +16,15 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from netflag.analysis.actions import ActionWriter
 from netflag.analysis.logs import open_logs
 from netflag.analysis.sweep import Setting, grid, sweep
 from netflag.cli import app
 from netflag.distributed.ray_pool import RAY_MISSING, worker_pool
 from netflag.errors import RejectedLine, WorkerError
 from netflag.io.output import AtomicFile
-from netflag.pipeline import Rejects
-from netflag.replay import replay
+from netflag.modes.replay import replay
+from netflag.runtime.actions import ActionWriter
+from netflag.runtime.rejects import Rejects
 from tests.distributed.conftest import random_logs
 
 SEEDS = range(6)

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from netflag.devtools.reference import reference_replay
 from netflag.engine import Amount, Befriend, Engine, Kernel, Params, Purchase, Unfriend
 from netflag.io.events import parse_event
-from netflag.reference import reference_replay
-from netflag.replay import replay
+from netflag.modes.replay import replay
 from tests.logs import event_logs
 
 STRATEGIES = ["auto", "merge", "scan", "walk"]

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from netflag.devtools.generate import Preset, generate
 from netflag.engine import Engine, EngineState, Params, snapshot
 from netflag.errors import CheckpointError
-from netflag.generate import Preset, generate
 from netflag.io.events import parse_event
-from netflag.replay import Rejects, load_batch
+from netflag.runtime.batch import load_batch
+from netflag.runtime.rejects import Rejects
 
 VERSION = "0.1.0"
 

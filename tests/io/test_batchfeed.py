@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from netflag.engine import EngineState
-from netflag.replay import Rejects, load_batch
+from netflag.runtime.batch import load_batch
+from netflag.runtime.rejects import Rejects
 
 BATCH = Path(__file__).parent.parent.parent / "log_input" / "batch_log.json"
 

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netflag.engine import EngineState
-from netflag.replay import Rejection, Rejects, load_batch
+from netflag.runtime.batch import load_batch
+from netflag.runtime.rejects import Rejection, Rejects
 from tests.logs import event_logs
 
 P = '{"event_type":"purchase", "timestamp":"2017-06-13 11:33:01", '

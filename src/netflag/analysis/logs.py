@@ -1,6 +1,6 @@
 """Walk a batch log and a stream log event by event, with line numbers.
 
-:func:`netflag.replay.replay` writes flags; the analyses need more: every
+:func:`netflag.modes.replay.replay` writes flags; the analyses need more: every
 event with its file and line (explain picks a stream line, report tallies batch
 purchases too, sweep decides before the engine applies). Parameters and bad
 lines are handled by the same parts replay uses, so both read a log alike.
@@ -15,9 +15,9 @@ from pathlib import Path
 from netflag.engine import Engine, Event, Params
 from netflag.errors import InputError, ParamsError
 from netflag.io.reader import describe_os_error, numbered_lines, read_once
-from netflag.pipeline import Rejects
-from netflag.progress import TICK_LINES, Progress, count_lines
-from netflag.replay import load_batch, read_params
+from netflag.runtime.batch import load_batch, read_params
+from netflag.runtime.progress import TICK_LINES, Progress, count_lines
+from netflag.runtime.rejects import Rejects
 
 
 @dataclass(frozen=True, slots=True)

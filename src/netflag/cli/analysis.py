@@ -29,7 +29,7 @@ from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, to
 from netflag.errors import InputError, NetflagError
 
 if TYPE_CHECKING:
-    from netflag.pipeline import Rejection, Rejects
+    from netflag.runtime.rejects import Rejection, Rejects
 
 BatchArg = Annotated[
     Path, typer.Argument(metavar="BATCH", help="Batch log: parameters line, then events.")
@@ -42,7 +42,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 def _rejects(strict: bool, say: Callable[[str], None]) -> Rejects:
     """Bad lines are printed as FILE:LINE: reason and skipped (or fatal with --strict)."""
-    from netflag.pipeline import Rejects
+    from netflag.runtime.rejects import Rejects
 
     def report(rejection: Rejection) -> None:
         say(str(rejection))

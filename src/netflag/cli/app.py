@@ -21,8 +21,8 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
-        from netflag import __version__
         from netflag.engine import default_kernel
+        from netflag.version import __version__
 
         sys.stdout.write(f"netflag {__version__} ({default_kernel()} core)\n")
         raise typer.Exit()

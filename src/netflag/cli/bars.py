@@ -30,8 +30,8 @@ from rich.progress import Progress as RichProgress
 from rich.table import Column
 from rich.text import Text
 
-from netflag.cli.progress import Display
-from netflag.progress import Unit
+from netflag.cli.display import Display
+from netflag.runtime.progress import Unit
 
 PUSH_SECONDS = 0.05  # counts reach rich at most this often; it redraws 10 times a second
 SIZES = ["bytes", "kB", "MB", "GB", "TB", "PB"]
@@ -92,7 +92,7 @@ class _Time(ProgressColumn):
 
 
 class Bars(Display):
-    """A :class:`~netflag.progress.Progress` drawn with rich on stderr; a context manager.
+    """A :class:`~netflag.runtime.progress.Progress` drawn with rich on stderr; a context manager.
 
     A phase without a total spins: it shows its ``detail`` until it counts
     something (a stream read from a pipe), then its counts, with no ETA.
@@ -138,7 +138,7 @@ class Bars(Display):
         else:
             sys.stderr.write(line + "\n")
 
-    # The library's side: netflag.progress.Progress.
+    # The library's side: netflag.runtime.progress.Progress.
 
     def phase(
         self, name: str, total: int | None = None, unit: Unit = "bytes", detail: str = ""

@@ -111,8 +111,8 @@ def bench(
     from rich.console import Console
     from rich.table import Table
 
-    from netflag.bench.plot import plot_curves, require_matplotlib
-    from netflag.bench.suite import FULL, QUICK, Suite, cells
+    from netflag.devtools.bench.plot import plot_curves, require_matplotlib
+    from netflag.devtools.bench.suite import FULL, QUICK, Suite, cells
 
     def say(line: str) -> None:
         sys.stderr.write(f"bench: {line}\n")

@@ -29,7 +29,7 @@ from netflag.cli.signals import stop_signals
 from netflag.errors import NetflagError
 
 if TYPE_CHECKING:
-    from netflag.live import Live
+    from netflag.modes.live import Live
 
 URL_FORMS = "file:PATH, - or redis://HOST:PORT/STREAM"
 log = logging.getLogger("netflag.live")
@@ -134,7 +134,7 @@ def live(
     from netflag.distributed.ray_pool import optional_pool
     from netflag.io.sinks import open_sink
     from netflag.io.sources import open_source
-    from netflag.live import Live, LiveOptions, LiveOutputs
+    from netflag.modes.live import Live, LiveOptions, LiveOutputs
 
     out = Stderr(log_format, sys.stderr.isatty())
     logger = logging.getLogger("netflag")
@@ -204,7 +204,7 @@ def produce(
 
     started = time.monotonic()
     try:
-        sent = redis_backend(url, "netflag.produce").produce(stream, url, rate=rate)
+        sent = redis_backend(url, "netflag.io.produce").produce(stream, url, rate=rate)
     except NetflagError as error:
         raise fail(error) from None
     except KeyboardInterrupt:

@@ -18,8 +18,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported by `netflag --help`: keep it light
-    from netflag.cli.progress import Display
-    from netflag.livestatus import LiveStatus, LiveSummary
+    from netflag.cli.display import Display
+    from netflag.modes.live.status import LiveStatus, LiveSummary
 
 CLEAR = "\r\033[K"  # back to the start of a terminal line and erase it
 

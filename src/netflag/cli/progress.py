@@ -1,6 +1,6 @@
 """The one progress display of every command: whether to show it, and a printer beside it.
 
-Library functions announce their phases through :class:`netflag.progress.Progress`;
+Library functions announce their phases through :class:`netflag.runtime.progress.Progress`;
 :func:`progress_display` decides whether anyone watches (stderr is a terminal
 and the input is large, unless ``--progress``/``--no-progress`` says) and only
 then imports rich (:mod:`netflag.cli.bars`), so ``--help`` and short runs never
@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from netflag.progress import Progress
+from netflag.cli.display import Display
 
 ProgressOption = Annotated[
     bool | None,
@@ -31,17 +31,6 @@ ProgressOption = Annotated[
 ]
 # In auto mode bars only pay off for work that takes more than a blink.
 MIN_BYTES = 4 * 1024 * 1024
-
-
-class Display:
-    """No bars: lines go straight to stderr, and the library hears no phases."""
-
-    progress: Progress | None = None
-    showing = False  # bars are on screen now
-
-    def say(self, line: str) -> None:
-        """Print one line on stderr (above the bars, when there are some)."""
-        sys.stderr.write(line + "\n")
 
 
 def total_size(*paths: Path | None) -> int:

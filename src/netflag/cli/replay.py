@@ -23,7 +23,7 @@ from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, to
 from netflag.errors import NetflagError
 
 if TYPE_CHECKING:
-    from netflag.progress import Progress
+    from netflag.runtime.progress import Progress
 
 GENERATE_MIN_LINES = 50_000  # fewer lines are written in a blink: no bar unless asked
 
@@ -65,9 +65,9 @@ def replay(
     Bad lines are reported on stderr as FILE:LINE: reason and skipped. OUT is
     always written (empty when nothing is flagged).
     """
-    from netflag.analysis.actions import actions_file
     from netflag.distributed.ray_pool import optional_pool
-    from netflag.replay import replay as run_replay
+    from netflag.modes.replay import replay as run_replay
+    from netflag.runtime.actions import actions_file
 
     large = total_size(batch, stream) >= MIN_BYTES
     try:
@@ -105,7 +105,7 @@ def _lines_done(progress: Progress) -> Callable[[int, int], None]:
 
 def _presets(incomplete: str) -> list[str]:
     """Shell completion for --preset."""
-    from netflag.generate import PRESETS
+    from netflag.devtools.generate import PRESETS
 
     return [name for name in PRESETS if name.startswith(incomplete)]
 
@@ -129,8 +129,8 @@ def generate(
     """Write a realistic synthetic batch log and stream log into OUTDIR."""
     import time
 
-    from netflag.generate import PRESETS
-    from netflag.generate import generate as run_generate
+    from netflag.devtools.generate import PRESETS
+    from netflag.devtools.generate import generate as run_generate
 
     if preset not in PRESETS:
         raise typer.BadParameter(

@@ -131,9 +131,9 @@ def serve(
         try:
             import uvicorn
 
-            from netflag.journal import SNAPSHOT
-            from netflag.serve.app import Limits, create_app
-            from netflag.serve.service import Service, ServiceOptions
+            from netflag.modes.serve.app import Limits, create_app
+            from netflag.modes.serve.service import Service, ServiceOptions
+            from netflag.runtime.journal import SNAPSHOT
         except ImportError:
             raise InputError(INSTALL) from None
         token = None if token_file is None else read_token(token_file)
@@ -209,8 +209,8 @@ def journal(
     snapshot has dropped its start); `netflag replay BATCH <(netflag journal
     DIR)` then writes DIR's flagged_purchases.json again, byte for byte.
     """
-    from netflag import __version__
-    from netflag.journal import read_lines
+    from netflag.runtime.journal import read_lines
+    from netflag.version import __version__
 
     try:
         out = sys.stdout.buffer

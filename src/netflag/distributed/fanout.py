@@ -22,12 +22,13 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from netflag.engine import Engine
-from netflag.pipeline import _APPLIED, Outcome, Pipeline, Rejects, Writer
+from netflag.runtime.pipeline import _APPLIED, Outcome, Pipeline
+from netflag.runtime.rejects import Rejects, Writer
 
 if TYPE_CHECKING:
     from netflag.distributed.ray_pool import WorkerPool
     from netflag.distributed.workers import Result, Task
-    from netflag.pipeline import FlagHook
+    from netflag.runtime.actions import FlagHook
 
 CHUNK_LINES = 2_000  # lines per chunk: big enough that a round trip is cheap per line
 IN_FLIGHT = 3  # chunks handed out and not yet collected
@@ -40,8 +41,8 @@ class Fanout:
     def __init__(self, pool: WorkerPool, engine: Engine, task: Task) -> None:
         import numpy as np
 
-        from netflag import __version__
         from netflag.engine.snapshot import dump_parts
+        from netflag.version import __version__
 
         self.pool = pool
         ray = pool.ray
@@ -131,7 +132,7 @@ class Fanout:
 
 
 class ShardedPipeline(Pipeline):
-    """A :class:`~netflag.pipeline.Pipeline` whose decisions come from the workers.
+    """A :class:`~netflag.runtime.pipeline.Pipeline` whose decisions come from the workers.
 
     :meth:`step` parses a line (a bad one is rejected here, exactly as in one
     process), counts it, applies it to the driver's own engine when ``apply``
@@ -139,7 +140,7 @@ class ShardedPipeline(Pipeline):
     stream order and numbered as one process numbers them, as chunks come back
     and at :meth:`flush`. The :class:`Outcome` of a step carries no decision.
     ``on_flag`` may only be replay's actions writer
-    (:class:`~netflag.analysis.actions.ActionWriter`): its lines are made on
+    (:class:`~netflag.runtime.actions.ActionWriter`): its lines are made on
     the worker, where the engine stands at the moment of the flag.
     """
 
@@ -169,7 +170,7 @@ class ShardedPipeline(Pipeline):
         if actions is not None:
             self._on_action = lambda line: actions.write(self.flagged, line)
         if on_flag is not None:
-            from netflag.analysis.actions import ActionWriter
+            from netflag.runtime.actions import ActionWriter
 
             if not isinstance(on_flag, ActionWriter):
                 raise TypeError("with workers, only an ActionWriter can hear the flags")

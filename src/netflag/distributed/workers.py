@@ -41,8 +41,8 @@ class Worker:
         """Build the engine from snapshot bytes; returns this process's id (for tests)."""
         import os
 
-        from netflag import __version__
         from netflag.engine.snapshot import load
+        from netflag.version import __version__
 
         self.purchases = self.chunks = 0  # a new run (an actor may serve several)
         state = load(memoryview(snapshot), version=__version__, where="worker state").state
@@ -97,7 +97,7 @@ class _Flags:
             return None
         action = None
         if self.limit is not None and decision is not None:
-            from netflag.analysis.actions import action_line
+            from netflag.runtime.actions import action_line
 
             action = action_line(self.engine, event, decision, raw, self.limit)
         return (at, flag, action)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import redis
 
+from netflag.devtools.servers import RedisServer
 from netflag.io.sinks.redis_streams import RedisSink, entry_fields
-from netflag.livebench import RedisServer
 
 FLAG = b'{"event_type":"purchase", "id": "2", "amount": 12.50, "mean": "1.00", "sd": "0.50"}\n'
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import redis
 
+from netflag.devtools.servers import RedisServer
 from netflag.io.redis_client import entry_key, parse_url
 from netflag.io.sources import Lag
 from netflag.io.sources.redis_streams import RedisSource
-from netflag.livebench import RedisServer
 
 
 def client(server: RedisServer) -> redis.Redis:

@@ -1,0 +1,95 @@
+"""Throwaway local servers for the tests and the benchmarks: a redis-server on loopback.
+
+Each runs on a free 127.0.0.1 port in its own folder and is stopped by its
+owner; Redis keeps an append-only file, so it can be restarted mid-stream
+without losing entries.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+from netflag.errors import InputError
+
+REDIS_MISSING = "redis-server is not installed: apt-get install redis-server (.ci/run installs it)"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """``with RedisServer(folder) as server:`` a redis-server on ``server.port``."""
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            raise InputError(REDIS_MISSING)
+        self.executable = executable
+        self.folder = folder
+        self.port = port or free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def url(self, stream: str) -> str:
+        return f"redis://127.0.0.1:{self.port}/{stream}"
+
+    def start(self) -> None:
+        """Start the server and wait until it answers (and has loaded its data)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # fmt: off
+        command = [
+            self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
+            "--dir", str(self.folder), "--appendonly", "yes", "--appendfsync", "everysec",
+            "--save", "", "--logfile", "redis.log", "--daemonize", "no",
+        ]
+        # fmt: on
+        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise InputError(f"redis-server exited at once; see {self.folder / 'redis.log'}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(64).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise InputError(f"redis-server did not answer on port {self.port} within 10 s")
+
+    def stop(self) -> None:
+        """SIGTERM: Redis writes its append-only file and exits."""
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=20)
+            self._process = None
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+
+    def __enter__(self) -> RedisServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=20)
+            self._process = None

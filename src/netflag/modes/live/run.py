@@ -1,0 +1,389 @@
+"""Live mode: a batch log (or a checkpoint), then a source's events as they arrive.
+
+Each line takes replay's path (:class:`netflag.runtime.pipeline.Pipeline`), so the same
+events give the same bytes. Bad lines go to a dead-letter sink with their
+source position. With a state directory the run checkpoints every N events or
+S seconds and when it stops: sinks are flushed (durable) first, then the engine
+snapshot and every position are written in one atomic file, and only then is
+the source acknowledged. After a crash the run resumes from that file; see
+"Live mode: exactly once" in ``docs/design.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from netflag.engine import Engine, Params, Strategy
+from netflag.errors import CheckpointError
+from netflag.io.reader import numbered_lines
+from netflag.io.sinks import Sink
+from netflag.io.sources import Source
+from netflag.modes.live.status import LiveStatus, LiveSummary
+from netflag.runtime.batch import load_batch, read_params
+from netflag.runtime.checkpoint import Checkpoint, refuse_legacy
+from netflag.runtime.journal import SNAPSHOT, Journal
+from netflag.runtime.pipeline import COUNTERS, Pipeline
+from netflag.runtime.progress import Progress
+from netflag.runtime.rejects import Rejection, Rejects
+
+if TYPE_CHECKING:
+    from netflag.distributed.ray_pool import WorkerPool
+
+__all__ = ["Live", "LiveOptions", "LiveOutputs", "LiveStatus", "LiveSummary"]
+
+log = logging.getLogger("netflag.live")
+POLL_LINES = 500  # lines taken from the source at a time
+POLL_SECONDS = 0.2  # longest wait for a line: bounds how late a stop or a checkpoint is
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOutputs:
+    """Where a live run writes: flags to every sink, bad lines and actions to their own.
+
+    Every one of them is checkpointed with the run, so each record lands exactly once.
+    """
+
+    sinks: Sequence[Sink]
+    rejects: Sink | None = None
+    actions: Sink | None = None
+
+    def named(self) -> list[tuple[str, Sink]]:
+        """Each output under the name its position is checkpointed with, in checkpoint order."""
+        named = [(sink.url, sink) for sink in self.sinks]
+        if self.rejects is not None:
+            named.append((f"rejects {self.rejects.url}", self.rejects))
+        if self.actions is not None:
+            named.append((f"actions {self.actions.url}", self.actions))
+        return named
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOptions:
+    """How a live run behaves; the defaults are ``netflag live``'s.
+
+    ``state`` is the checkpoint directory (None: every start is a fresh run).
+    ``D``, ``T``, ``k`` override the batch log's parameters as in replay; with a
+    checkpoint they must agree with it. ``on_status`` hears a :class:`LiveStatus`
+    every ``status_seconds``; ``progress`` hears the start-up's phases (restore
+    the checkpoint or load the batch, write the first checkpoint), then ``finish``.
+    ``workers`` (a :class:`~netflag.distributed.ray_pool.WorkerPool`) decides the
+    purchases on Ray workers, each poll's lines as one chunk; this process keeps
+    applying every event to its own engine, so checkpoints are unchanged.
+    """
+
+    state: Path | None = None
+    D: object = None
+    T: object = None
+    k: object = None
+    strategy: Strategy = "auto"
+    strict: bool = False
+    max_recommendations: int = 10
+    checkpoint_every: int = 10_000
+    checkpoint_seconds: float = 10.0
+    snapshot_every: int = 1_000_000
+    on_status: Callable[[LiveStatus], None] | None = None
+    status_seconds: float = 1.0
+    progress: Progress | None = None
+    workers: WorkerPool | None = None
+
+
+def _info(message: str, **fields: Any) -> None:
+    """Log ``message``, its numbers also as fields (``--log-format json`` prints them)."""
+    log.info(message, extra={"fields": fields})
+
+
+def _warn(rejection: Rejection) -> None:
+    where = {"source": rejection.source, "line": rejection.line, "reason": rejection.reason}
+    fields = {key: value for key, value in where.items() if value is not None}
+    log.warning("%s", rejection, extra={"fields": fields})
+
+
+class Live:
+    """One live run: ``Live(batch, source, LiveOutputs([sink]), LiveOptions(state=DIR)).run()``."""
+
+    def __init__(
+        self,
+        batch: Path,
+        source: Source,
+        outputs: LiveOutputs,
+        options: LiveOptions | None = None,
+    ) -> None:
+        from netflag.version import __version__
+
+        self.batch, self.source, self.outputs = batch, source, outputs
+        self.options = options = options or LiveOptions()
+        state = options.state
+        self.journal = Journal(state, __version__) if state is not None else None
+        self.stopping = False
+        # Rejects and actions ride on the sink machinery: numbered, checkpointed, exactly once.
+        self._outputs = outputs.named()
+        self._run = ""
+        self._batch_loaded = False
+        self._position: dict[str, Any] | None = None
+        self._pending = 0  # lines handled since the last checkpoint
+        self._unsnapped = 0  # lines logged since the last snapshot
+        self._last_checkpoint = 0.0
+        self._status_at = (0.0, 0)
+        self._pipeline: Pipeline | None = None
+
+    def stop(self) -> None:
+        """Ask the run to stop after the current lines, with a final checkpoint (signal-safe)."""
+        self.stopping = True
+
+    def run(self, max_events: int | None = None, idle_timeout: float | None = None) -> LiveSummary:
+        """Process lines until stopped, the source ends, ``max_events`` lines, or
+        ``idle_timeout`` seconds without a line; checkpoint and close everything."""
+        started = time.monotonic()
+        handled = checkpoints = 0
+        source, options, journal = self.source, self.options, self.journal
+        try:
+            pipeline = self._start()
+            checkpoints += journal is not None  # _start wrote one
+            last_line = self._last_checkpoint = time.monotonic()
+            self._status_at = (last_line, 0)
+            while not self.stopping and (max_events is None or handled < max_events):
+                limit = POLL_LINES if max_events is None else min(POLL_LINES, max_events - handled)
+                lines = source.poll(POLL_SECONDS, limit)
+                if lines and journal is not None:
+                    journal.append([raw.rstrip(b"\r\n") for _, raw in lines])
+                for position, raw in lines:
+                    self._handle(pipeline, position, raw)
+                pipeline.flush()  # decisions made elsewhere are written before any checkpoint
+                now = time.monotonic()
+                if lines:
+                    handled += len(lines)
+                    self._pending += len(lines)
+                    self._unsnapped += len(lines)
+                    last_line = now
+                    for _, sink in self._outputs:
+                        sink.push()
+                if self._pending and (
+                    self._pending >= options.checkpoint_every
+                    or now - self._last_checkpoint >= options.checkpoint_seconds
+                ):
+                    checkpoints += self._checkpoint(pipeline)
+                self._status(now, handled, pipeline)
+                if (source.finished and not lines) or (
+                    idle_timeout is not None and now - last_line >= idle_timeout
+                ):
+                    break
+            checkpoints += self._checkpoint(pipeline, snapshot=True)
+        finally:
+            self._close()
+        params, counts = pipeline.engine.params, pipeline.counts()
+        summary = LiveSummary(params, **counts, handled=handled, checkpoints=checkpoints)
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def _start(self) -> Pipeline:
+        """Resume from the journal, or begin a run; load the batch if not done yet.
+
+        Ends with a checkpoint (or, without a state directory, flushed sinks).
+        """
+        options, progress = self.options, self.options.progress
+        engine, checkpoint = self._recover()
+        counts = dict.fromkeys(COUNTERS, 0)
+        if checkpoint is None:
+            first = next(numbered_lines(self.batch), None)
+            params, _, _ = read_params(str(self.batch), first, options.D, options.T, options.k)
+            self._run = uuid.uuid4().hex
+            for _, sink in self._outputs:
+                sink.resume(None, self._run)
+            positions = [(url, sink.flush()) for url, sink in self._outputs]
+            self._mark(self._checkpoint_of(params, positions, counts))  # genesis
+        else:
+            params = checkpoint.params
+            self._run, self._batch_loaded = checkpoint.run, checkpoint.batch_loaded
+            self._position, counts = checkpoint.source_position, checkpoint.counts
+            for (_, sink), (_, position) in zip(self._outputs, checkpoint.sinks, strict=True):
+                sink.resume(position, self._run)
+            so_far = counts["events"]
+            _info(f"resumed from {checkpoint.source} ({so_far:,} events so far)", events=so_far)
+        # Strict: stop before the last checkpoint moves, so a restart stops here again.
+        rejected, dead = counts.get("rejected", 0), self.outputs.rejects
+        rejects = Rejects(strict=options.strict, sink=dead, report=_warn, count=rejected)
+        snapshot = engine is None
+        if engine is None:
+            engine, applied, warnings = load_batch(
+                self.batch,
+                rejects,
+                D=params.D,
+                T=params.T,
+                k=params.k,
+                strategy=options.strategy,
+                progress=progress,
+            )
+            for warning in warnings:
+                log.warning("%s", warning)
+            _info(f"loaded {applied:,} batch events from {self.batch}", events=applied)
+            self._batch_loaded = True
+        pipeline_class: type[Pipeline] = Pipeline
+        extra: dict[str, Any] = {}
+        if options.workers is not None:
+            from netflag.distributed.fanout import ShardedPipeline
+
+            pipeline_class, extra = ShardedPipeline, {"pool": options.workers}
+        pipeline = self._pipeline = pipeline_class(
+            engine,
+            rejects,
+            self.outputs.sinks,
+            actions=self.outputs.actions,
+            max_recommendations=options.max_recommendations,
+            counts=counts,
+            **extra,
+        )
+        self.source.resume(self._position)
+        if progress is not None and self.journal is not None:
+            progress.phase("write checkpoint")
+        self._checkpoint(pipeline, snapshot=snapshot)
+        if progress is not None:
+            progress.finish()
+        return pipeline
+
+    def _recover(self) -> tuple[Engine | None, Checkpoint | None]:
+        """The engine and checkpoint of the journal's last mark (None, None: a fresh run;
+        no engine: the batch is still to load). Lines logged after that mark are cut."""
+        journal, progress = self.journal, self.options.progress
+        if journal is None:
+            return None, None
+        refuse_legacy(journal.path)
+        if progress is not None and (journal.path / SNAPSHOT).exists():
+            progress.phase("restore snapshot")
+        recovery = journal.recover()
+        where = str(journal)
+        snapshot = recovery.snapshot
+        point, mark = recovery.seq, None if snapshot is None else snapshot.extra
+        for record in recovery.records:
+            if "mark" in record.meta:
+                point, mark = record.first - 1, record.meta["mark"]
+        if mark is None:
+            return None, None
+        checkpoint = Checkpoint.from_json(mark, where)
+        self._check(checkpoint)
+        journal.truncate(point)  # lines no mark vouches for: the source gives them again
+        if not checkpoint.batch_loaded:
+            return None, checkpoint
+        if snapshot is None:
+            raise CheckpointError(f"{where}: the batch was loaded but no snapshot holds it")
+        try:
+            engine = Engine.from_state(snapshot.state, strategy=self.options.strategy)
+        except (IndexError, KeyError, TypeError, ValueError) as error:
+            raise CheckpointError(f"{where}: engine state is invalid ({error})") from None
+        base = Checkpoint.from_json(snapshot.extra, where)
+        lines = [
+            line
+            for record in recovery.records
+            if record.first + len(record.lines) - 1 <= point
+            for line in record.lines
+        ]
+        self._unsnapped = len(lines)
+        if progress is not None and lines:
+            progress.phase("replay log", len(lines), "events")
+        # The sinks hold these lines' records already: rebuild the state, decide nothing.
+        replaying = Pipeline(engine, Rejects(count=base.counts["rejected"]), counts=base.counts)
+        for number, line in enumerate(lines, recovery.seq + 1):
+            replaying.admit(line, where, number)
+        counts = replaying.counts()
+        counts["flagged"] = checkpoint.counts["flagged"]  # decided then, not now
+        if counts != checkpoint.counts:
+            raise CheckpointError(f"{where}: the log does not lead to its checkpoint's counts")
+        return engine, checkpoint
+
+    def _check(self, checkpoint: Checkpoint) -> None:
+        """Refuse a checkpoint that belongs to other inputs, outputs or parameters."""
+        D, T, k = self.options.D, self.options.T, self.options.k
+        wanted = checkpoint.params.overridden(D, T, k)
+        urls = [url for url, _ in self._outputs]
+        checkpoint.refuse_other(str(self.journal), wanted, self.source.url, urls)
+
+    def _handle(self, pipeline: Pipeline, position: dict[str, Any], raw: bytes) -> None:
+        """One line down the shared path; a dead letter names its source position."""
+        source = self.source
+
+        def record(reason: str) -> bytes:
+            return source.reject_record(position, reason, raw)
+
+        pipeline.step(raw, source.describe(position), record=record)
+        self._position = position
+
+    def _checkpoint_of(
+        self, params: Params, positions: list[tuple[str, dict[str, Any]]], counts: dict[str, int]
+    ) -> Checkpoint:
+        return Checkpoint(
+            params,
+            self._run,
+            self._batch_loaded,
+            self.source.url,
+            self._position,
+            positions,
+            counts,
+        )
+
+    def _mark(self, checkpoint: Checkpoint) -> None:
+        """Vouch for every line logged so far: one record, one fsync."""
+        if self.journal is not None:
+            self.journal.append([], {"mark": checkpoint.to_json()})
+            self.journal.sync()
+
+    def _checkpoint(self, pipeline: Pipeline, *, snapshot: bool = False) -> int:
+        """Sinks durable, then a mark with every position in the log, then the source acked.
+
+        A snapshot takes the mark's place when ``snapshot`` (after the batch
+        load, at the stop) and every ``snapshot_every`` lines, so a restart
+        reads a bounded log.
+        """
+        positions = [(url, sink.flush()) for url, sink in self._outputs]
+        engine = pipeline.engine
+        checkpoint = self._checkpoint_of(engine.params, positions, pipeline.counts())
+        journal = self.journal
+        if journal is not None and (snapshot or self._unsnapped >= self.options.snapshot_every):
+            # The snapshot is the checkpoint (it carries the positions): no mark may ever
+            # claim a state that neither a snapshot nor the log holds.
+            journal.save_snapshot(engine.state(), journal.roll(), checkpoint.to_json())
+            self._unsnapped = 0
+        else:
+            self._mark(checkpoint)
+        if self._position is not None:
+            self.source.commit(self._position)
+        self._pending = 0
+        self._last_checkpoint = time.monotonic()
+        if journal is None:
+            return 0  # sinks flushed, source acked, but nothing to resume from
+        _info(f"checkpoint at {self._position}", position=self._position)
+        return 1
+
+    def _status(self, now: float, handled: int, pipeline: Pipeline) -> None:
+        since, before = self._status_at
+        on_status = self.options.on_status
+        if on_status is None or now - since < self.options.status_seconds:
+            return
+        self._status_at = (now, handled)
+        rate = (handled - before) / (now - since) if now > since else 0.0
+        on_status(
+            LiveStatus(
+                pipeline.events,
+                rate,
+                pipeline.flagged,
+                pipeline.rejected,
+                self.source.lag(),
+                max(0.0, now - self._last_checkpoint),
+            )
+        )
+
+    def _close(self) -> None:
+        closers = [self.source.close, *(sink.close for _, sink in self._outputs)]
+        if self._pipeline is not None:
+            closers.insert(0, self._pipeline.close)
+        for closing in closers:
+            try:
+                closing()
+            except Exception:  # noqa: BLE001  (closing must not hide the real error)
+                log.debug("error while closing", exc_info=True)
+        if self.journal is not None:
+            self.journal.close()

@@ -1,0 +1,144 @@
+"""Replay mode: a batch log builds the state, a stream log is checked event by event.
+
+This is what runs behind ``netflag replay`` and ``run.sh``: files in,
+``flagged_purchases.json`` out, every bad line reported and skipped. The batch
+is loaded by :func:`netflag.runtime.batch.load_batch` and each stream line
+takes :class:`netflag.runtime.pipeline.Pipeline`, as in live mode and the
+service.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from netflag.engine import Kernel, Params, Strategy
+from netflag.errors import InputError
+from netflag.io.output import AtomicFile
+from netflag.io.reader import describe_os_error, numbered_lines
+from netflag.runtime.actions import FlagHook
+from netflag.runtime.batch import load_batch
+from netflag.runtime.pipeline import FileWriter, Pipeline
+from netflag.runtime.progress import TICK_LINES, Progress, count_lines
+from netflag.runtime.rejects import Rejection, Rejects
+
+if TYPE_CHECKING:
+    from netflag.distributed.ray_pool import WorkerPool
+
+__all__ = ["ReplaySummary", "check_inputs", "replay"]
+
+
+@dataclass(slots=True)
+class ReplaySummary:
+    """What a replay did, for the closing line and for tests."""
+
+    params: Params
+    events: int = 0
+    checked: int = 0
+    flagged: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.events:,} events read, {self.checked:,} purchases checked, "
+            f"{self.flagged:,} flagged, {self.rejected:,} rejected "
+            f"in {self.seconds:.2f} s ({self.params.describe()})"
+        )
+
+
+def check_inputs(out: Path, *inputs: Path) -> None:
+    """Fail before any work: an input that cannot be opened, or an output that is an input."""
+    for path in inputs:
+        try:
+            path.open("rb").close()
+        except OSError as error:
+            raise InputError(f"cannot read {path}: {describe_os_error(error)}") from None
+        if out.exists() and out.samefile(path):
+            raise InputError(f"{out} is also an input: refusing to overwrite it")
+
+
+def replay(
+    batch: Path,
+    stream: Path,
+    out: Path,
+    *,
+    D: object = None,
+    T: object = None,
+    k: object = None,
+    rejects: Path | None = None,
+    strict: bool = False,
+    strategy: Strategy = "auto",
+    kernel: Kernel | None = None,
+    bulk: bool | None = None,
+    on_reject: Callable[[Rejection], None] | None = None,
+    progress: Progress | None = None,
+    on_flag: FlagHook | None = None,
+    workers: WorkerPool | None = None,
+) -> ReplaySummary:
+    """Replay ``batch`` then ``stream`` and write the flagged purchases to ``out``.
+
+    ``out`` (and ``rejects``) appear only when the run succeeds, whole. In
+    ``strict`` mode the first bad line raises :class:`RejectedLine`; otherwise
+    bad lines go to ``on_reject`` and the rejects file and are skipped.
+    ``progress`` hears the phases (those of :func:`load_batch`, then "check
+    stream" in events, with checks and flags); ``on_flag`` hears each flag
+    while the engine still stands at that moment. With ``workers`` (a
+    :class:`~netflag.distributed.ray_pool.WorkerPool`) the stream's purchases
+    are decided on Ray workers, with the same output; ``on_flag`` may then only
+    be an :class:`~netflag.runtime.actions.ActionWriter`.
+    """
+    started = time.perf_counter()
+    check_inputs(out, batch, stream)
+    with ExitStack() as stack:
+        sink = stack.enter_context(AtomicFile(out))
+        dead = stack.enter_context(AtomicFile(rejects)) if rejects else None
+        policy = Rejects(strict=strict, sink=FileWriter(dead) if dead else None, report=on_reject)
+        engine, applied, warnings = load_batch(
+            batch,
+            policy,
+            D=D,
+            T=T,
+            k=k,
+            strategy=strategy,
+            kernel=kernel,
+            bulk=bulk,
+            progress=progress,
+        )
+        if workers is None:
+            pipeline = Pipeline(engine, policy, [FileWriter(sink)], on_flag=on_flag)
+        else:
+            from netflag.distributed.fanout import ShardedPipeline
+
+            pipeline = ShardedPipeline(
+                engine, policy, [FileWriter(sink)], pool=workers, on_flag=on_flag, apply=False
+            )
+            stack.callback(pipeline.close)
+        name = str(stream)
+        if progress is not None:
+            progress.phase("check stream", count_lines(stream), "events")
+        number = 0
+        for number, raw in numbered_lines(stream):
+            pipeline.step(raw, name, number)
+            if progress is not None and not number % TICK_LINES:
+                progress.update(number, pipeline.checked, pipeline.flagged)
+        pipeline.flush()
+        if progress is not None:
+            progress.update(number, pipeline.checked, pipeline.flagged)
+    if progress is not None:
+        progress.finish()
+    summary = ReplaySummary(
+        engine.params,
+        events=applied + pipeline.events,
+        checked=pipeline.checked,
+        flagged=pipeline.flagged,
+        rejected=pipeline.rejected,
+        warnings=warnings,
+    )
+    summary.seconds = time.perf_counter() - started
+    return summary
