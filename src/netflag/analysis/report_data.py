@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netflag.analysis.common import (
     GRANULARITIES,
@@ -23,7 +23,7 @@ from netflag.analysis.common import (
 )
 from netflag.analysis.logs import Logs, Step
 from netflag.analysis.tables import Cell, Table
-from netflag.engine import Amount, Baseline, Params, Purchase
+from netflag.engine import Amount, Baseline, Engine, Event, Params, Purchase
 
 if TYPE_CHECKING:
     from netflag.distributed.ray_pool import WorkerPool
@@ -106,7 +106,7 @@ def collect(logs: Logs, workers: WorkerPool | None = None) -> ReportData:
 
         steps = stream_steps()
         first = next(steps, None)  # the batch is applied by now: the workers start from here
-        fanout = Fanout(workers, engine, ("checks",))
+        fanout = Fanout(workers, engine, ChecksTask())
         try:
             lines = ((step, step.raw) for step in chain([first] if first else [], steps))
             for step, (_, size, flagged, baseline) in fanout.map(lines):
@@ -116,6 +116,29 @@ def collect(logs: Logs, workers: WorkerPool | None = None) -> ReportData:
             fanout.close()
     logs.tick(progress[0], progress[1], len(data.flags), last=True)
     return data
+
+
+class ChecksTask:
+    """The report's work on Ray workers: every check's network size, verdict and baseline."""
+
+    def decider(self, engine: Engine) -> _Checks:
+        return _Checks(engine)
+
+
+class _Checks:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def apply(self, event: Event) -> None:
+        self.engine.apply(event, check=False)
+
+    def check(self, at: int, event: Purchase, raw: bytes) -> tuple[Any, ...]:
+        engine = self.engine
+        decision = engine.apply(event)
+        user = engine.user_number(event.user)
+        if decision is None or user is None:
+            raise RuntimeError("a checked purchase has a decision and a buyer")
+        return (at, engine.network_size(user), decision.flagged, decision.baseline)
 
 
 def _record(

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from heapq import nlargest
 from itertools import chain, product
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sortedcontainers import SortedList
 
 from netflag.analysis.logs import Logs
-from netflag.engine import Baseline, Engine, Purchase
+from netflag.engine import Baseline, Engine, Event, Purchase
 from netflag.engine.params import parse_count, parse_multiplier
 from netflag.errors import ParamsError
 
@@ -194,7 +194,7 @@ def _sweep_on_workers(
             logs.tick(line, result.checked, len(defaults))
             yield line, step.raw
 
-    fanout = Fanout(workers, engine, ("sweep", wanted, walk_above))
+    fanout = Fanout(workers, engine, SweepTask(wanted, walk_above))
     try:
         for flagged_line, (_, found) in fanout.map(lines()):
             for order, baseline in found:
@@ -203,6 +203,44 @@ def _sweep_on_workers(
         fanout.close()
     logs.tick(line, result.checked, len(defaults), last=True)
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class SweepTask:
+    """The sweep's work on Ray workers: every setting's verdict on each worker's purchases."""
+
+    settings: list[Setting]
+    walk_above: int | None
+
+    def decider(self, engine: Engine) -> _SweepDecider:
+        return _SweepDecider(engine, self.settings, self.walk_above)
+
+
+class _SweepDecider:
+    """The one-pass sweeper over a worker's engine; a result lists each flagging setting."""
+
+    def __init__(self, engine: Engine, settings: list[Setting], walk_above: int | None) -> None:
+        self.flags: dict[Setting, list[SweepFlag]] = {setting: [] for setting in settings}
+        self.sweeper = _Sweeper(engine, settings, self.flags, walk_above)
+        self.order = {setting: n for n, setting in enumerate(settings)}
+
+    def apply(self, event: Event) -> None:
+        if type(event) is Purchase:
+            self.sweeper.apply_purchase(event)
+        else:
+            self.sweeper.engine.apply(event, check=False)
+
+    def check(self, at: int, event: Purchase, raw: bytes) -> tuple[Any, ...] | None:
+        self.sweeper.check(event, at)
+        self.sweeper.apply_purchase(event)
+        found = [
+            (self.order[setting], flag.baseline)
+            for setting, flags in self.flags.items()
+            for flag in flags
+        ]
+        for flags in self.flags.values():
+            flags.clear()
+        return (at, found) if found else None
 
 
 class _Sweeper:

@@ -6,7 +6,8 @@ maps), then each chunk of valid raw lines once, and hands the same chunk to
 every worker; a few chunks are in flight at a time. Results come back as one
 list per worker, each in chunk order, and are merged by index in the chunk: the
 order one process would have produced them in. Replay and live mode use it
-through :class:`ShardedPipeline`; report and sweep through :meth:`Fanout.map`.
+through :class:`~netflag.distributed.pipeline.ShardedPipeline`; report and
+sweep through :meth:`Fanout.map`, each with its own :class:`~netflag.distributed.workers.Task`.
 
 A worker that dies or fails stops the run with a :class:`~netflag.errors.WorkerError`
 before anything of the unfinished chunks is written: replay then leaves no
@@ -17,18 +18,15 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from netflag.engine import Engine
-from netflag.runtime.pipeline import _APPLIED, Outcome, Pipeline
-from netflag.runtime.rejects import Rejects, Writer
 
 if TYPE_CHECKING:
     from netflag.distributed.ray_pool import WorkerPool
     from netflag.distributed.workers import Result, Task
-    from netflag.runtime.actions import FlagHook
 
 CHUNK_LINES = 2_000  # lines per chunk: big enough that a round trip is cheap per line
 IN_FLIGHT = 3  # chunks handed out and not yet collected
@@ -129,93 +127,3 @@ class Fanout:
             self.pool.give_back(self.actors)
         self._pending.clear()
         self.actors = []
-
-
-class ShardedPipeline(Pipeline):
-    """A :class:`~netflag.runtime.pipeline.Pipeline` whose decisions come from the workers.
-
-    :meth:`step` parses a line (a bad one is rejected here, exactly as in one
-    process), counts it, applies it to the driver's own engine when ``apply``
-    (live mode checkpoints that engine) and queues it; flags are written, in
-    stream order and numbered as one process numbers them, as chunks come back
-    and at :meth:`flush`. The :class:`Outcome` of a step carries no decision.
-    ``on_flag`` may only be replay's actions writer
-    (:class:`~netflag.runtime.actions.ActionWriter`): its lines are made on
-    the worker, where the engine stands at the moment of the flag.
-    """
-
-    def __init__(
-        self,
-        engine: Engine,
-        rejects: Rejects,
-        sinks: Sequence[Writer] = (),
-        *,
-        pool: WorkerPool,
-        actions: Writer | None = None,
-        max_recommendations: int = 10,
-        on_flag: FlagHook | None = None,
-        counts: Mapping[str, int] | None = None,
-        apply: bool = True,
-        chunk: int = CHUNK_LINES,
-    ) -> None:
-        super().__init__(
-            engine,
-            rejects,
-            sinks,
-            actions=actions,
-            max_recommendations=max_recommendations,
-            counts=counts,
-        )
-        self._on_action: Callable[[bytes], None] | None = None
-        if actions is not None:
-            self._on_action = lambda line: actions.write(self.flagged, line)
-        if on_flag is not None:
-            from netflag.runtime.actions import ActionWriter
-
-            if not isinstance(on_flag, ActionWriter):
-                raise TypeError("with workers, only an ActionWriter can hear the flags")
-            self._on_action = on_flag.write_line
-            max_recommendations = on_flag.limit
-        limit = max_recommendations if self._on_action is not None else None
-        self.apply = apply
-        self.chunk = chunk
-        self._lines: list[bytes] = []
-        self.fanout = Fanout(pool, engine, ("flags", limit))
-
-    def step(
-        self,
-        raw: bytes,
-        source: str,
-        line: int | None = None,
-        *,
-        record: Callable[[str], bytes] | None = None,
-    ) -> Outcome:
-        """Parse, count and queue ``raw`` (or reject it); its flag is written later."""
-        event = self.admit(raw, source, line, record=record, apply=self.apply)
-        if isinstance(event, Outcome):
-            return event
-        self._lines.append(raw)
-        if len(self._lines) >= self.chunk:
-            self._write(self.fanout.submit(self._lines))
-            self._lines = []
-        return _APPLIED[type(event)]
-
-    def flush(self) -> None:
-        """Send what is queued and write every flag still out: the outputs are now whole."""
-        if self._lines:
-            self._write(self.fanout.submit(self._lines))
-            self._lines = []
-        self._write(self.fanout.drain())
-
-    def close(self) -> None:
-        """End the workers."""
-        self.fanout.close()
-
-    def _write(self, chunks: list[list[Result]]) -> None:
-        for results in chunks:
-            for _, flag, action in results:
-                number = self.flagged = self.flagged + 1
-                for sink in self.sinks:
-                    sink.write(number, flag)
-                if action is not None and self._on_action is not None:
-                    self._on_action(action)

@@ -127,7 +127,7 @@ class Pipeline:
         """Write whatever is still pending: nothing here, every step writes its own flag.
 
         A pipeline whose decisions come back later (workers on Ray,
-        :class:`netflag.distributed.fanout.ShardedPipeline`) writes them here;
+        :class:`netflag.distributed.pipeline.ShardedPipeline`) writes them here;
         callers flush before they read the outputs or checkpoint.
         """
 
@@ -189,7 +189,7 @@ class Pipeline:
         engine = self.engine
         decision = engine.apply(event)
         if decision is None:
-            return _APPLIED[type(event)]
+            return APPLIED[type(event)]
         kind = _KINDS[type(event)]
         self.checked += 1
         flag = flag_of(raw, decision)
@@ -207,4 +207,4 @@ class Pipeline:
         return Outcome(kind, decision=decision, flag=flag, number=number, event=event)
 
 
-_APPLIED = {kind: Outcome(name) for kind, name in _KINDS.items()}  # undecided: always alike
+APPLIED = {kind: Outcome(name) for kind, name in _KINDS.items()}  # undecided: always alike

@@ -37,7 +37,7 @@ class _Collect:
 
 def measure(batch: Path, stream: Path, counts: list[int]) -> dict[str, Any]:
     """Time the stream phase alone, applied only, and on each number of workers."""
-    from netflag.distributed.fanout import ShardedPipeline
+    from netflag.distributed.pipeline import ShardedPipeline
     from netflag.distributed.ray_pool import worker_pool
     from netflag.runtime.batch import load_batch
 

@@ -226,7 +226,7 @@ class Live:
         pipeline_class: type[Pipeline] = Pipeline
         extra: dict[str, Any] = {}
         if options.workers is not None:
-            from netflag.distributed.fanout import ShardedPipeline
+            from netflag.distributed.pipeline import ShardedPipeline
 
             pipeline_class, extra = ShardedPipeline, {"pool": options.workers}
         pipeline = self._pipeline = pipeline_class(

@@ -113,7 +113,7 @@ def replay(
         if workers is None:
             pipeline = Pipeline(engine, policy, [FileWriter(sink)], on_flag=on_flag)
         else:
-            from netflag.distributed.fanout import ShardedPipeline
+            from netflag.distributed.pipeline import ShardedPipeline
 
             pipeline = ShardedPipeline(
                 engine, policy, [FileWriter(sink)], pool=workers, on_flag=on_flag, apply=False
