@@ -6,7 +6,12 @@ on and netflag runs its pure-Python engine, saying so once on stderr.
 what ``run.sh`` does for a checkout run without installing.
 """
 
+from glob import glob
+
 from setuptools import Extension, setup
+
+# What _core.pyx is built from beside itself: the files it includes, the C++ header.
+DEPENDS = sorted(glob("src/netflag/engine/_*.pxi") + glob("src/netflag/engine/_*.h"))
 
 try:
     from Cython.Build import cythonize
@@ -19,7 +24,7 @@ else:
                 "netflag.engine._core",
                 ["src/netflag/engine/_core.pyx"],
                 include_dirs=["src/netflag/engine"],  # _core_support.h
-                depends=["src/netflag/engine/_core_support.h"],
+                depends=DEPENDS,
                 language="c++",
                 extra_compile_args=["-O2", "-std=c++17"],
                 optional=True,

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from netflag.analysis.common import ZScore, format_timestamp, format_units, id_order
 from netflag.analysis.logs import open_logs
-from netflag.analysis.report_data import collect, report_tables, series_granularity, size_bin
+from netflag.analysis.report_data import collect
 from netflag.analysis.report_html import render_html
+from netflag.analysis.report_tables import report_tables, series_granularity, size_bin
 from netflag.cli import app
 from netflag.cli.render import print_tables
 from netflag.runtime.rejects import Rejects

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import deque
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from netflag.devtools.bench import shardsim
-from netflag.devtools.bench.shardsim import (
+from netflag.devtools import shardsim
+from netflag.devtools.shardsim import (
     bfs_layers,
     bfs_partition,
     hash_partition,
@@ -17,6 +19,9 @@ from netflag.devtools.bench.shardsim import (
     simulate,
     simulate_check,
 )
+from netflag.devtools.shardsim.__main__ import main
+from netflag.devtools.shardsim.counting import HEADER_BYTES, ID_BYTES
+from netflag.devtools.shardsim.graph import _csr
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +91,7 @@ def test_one_shard_sends_nothing_and_more_depth_sends_more(graph: shardsim.Graph
 
 def test_counts_of_one_check_by_hand() -> None:
     # path 0-1-2-3, users 0 and 2 on shard 0, 1 and 3 on shard 1
-    g = shardsim._csr(4, np.array([0, 1, 2]), np.array([1, 2, 3]))
+    g = _csr(4, np.array([0, 1, 2]), np.array([1, 2, 3]))
     owner = np.array([0, 1, 0, 1], dtype=np.int32)
     kept = np.array([5, 60, 7, 3], dtype=np.int64)
     layers = bfs_layers(g, 0, 3, np.zeros(4, dtype=bool))
@@ -96,7 +101,7 @@ def test_counts_of_one_check_by_hand() -> None:
     assert (c.bfs_messages, c.ids_sent, c.members, c.entries_read) == (3, 4, 3, 5)
     # shard 1 owns members 1 and 3 (63 kept, capped at T=50); member 2 is local
     assert (c.gather_messages, c.gather_entries) == (1, 50)
-    assert c.bfs_bytes == 3 * shardsim.HEADER_BYTES + 4 * shardsim.ID_BYTES
+    assert c.bfs_bytes == 3 * HEADER_BYTES + 4 * ID_BYTES
 
 
 def test_partitions_cover_every_shard(graph: shardsim.Graph) -> None:
@@ -108,13 +113,25 @@ def test_partitions_cover_every_shard(graph: shardsim.Graph) -> None:
 def test_cli_writes_table_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     md, table = tmp_path / "rows.md", tmp_path / "rows.csv"
     args = ["--users", "500", "--shards", "1,4", "--depths", "1,2", "--checks", "5"]
-    assert shardsim.main([*args, "--markdown", str(md), "--csv", str(table)]) == 0
+    assert main([*args, "--markdown", str(md), "--csv", str(table)]) == 0
     out = capsys.readouterr().out
     assert out == md.read_text()
     rows, sizing = out.split("\n\n")
     assert len(rows.splitlines()) == 2 + 4  # P in {1, 4} x D in {1, 2}
     assert len(sizing.splitlines()) == 2 + 4  # rates {10k, 100k} x D in {1, 2}
     assert len(table.read_text().splitlines()) == 1 + 4
+
+
+def test_runs_as_a_module() -> None:
+    args = ["--users", "300", "--shards", "1,2", "--depths", "1", "--checks", "3"]
+    run = subprocess.run(
+        [sys.executable, "-m", "netflag.devtools.shardsim", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.stdout.startswith("| users | partition | P | D |")
+    assert "300 users" in run.stderr
 
 
 def test_sizing_grows_with_the_rate(graph: shardsim.Graph) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,9 +41,15 @@ def test_the_compiled_core_is_built_and_the_default() -> None:
     assert default_kernel() == "compiled"
     assert Engine(Params(3, 50)).kernel == "compiled"
     built = Path(_core.__file__)
-    for name in ("_core.pyx", "_canonical.pxi", "_core_support.h"):
-        source = ROOT / "src" / "netflag" / "engine" / name
-        assert built.stat().st_mtime >= source.stat().st_mtime, "stale: run scripts/build-core"
+    engine = ROOT / "src" / "netflag" / "engine"
+    # The globs scripts/build-core watches: _core.pyx, every file it includes, the header.
+    sources = [*engine.glob("_core*.pyx"), *engine.glob("_*.pxi"), *engine.glob("_*.h")]
+    included = re.findall(r'^include "(\w+\.pxi)"$', (engine / "_core.pyx").read_text(), re.M)
+    assert {"_core.pyx", "_core_support.h", *included} <= {source.name for source in sources}
+    for source in sources:
+        assert built.stat().st_mtime >= source.stat().st_mtime, (
+            f"stale: run scripts/build-core ({source.name})"
+        )
 
 
 def test_without_the_compiled_core_the_python_engine_runs_and_says_so_once(

@@ -16,39 +16,24 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from heapq import nlargest
-from itertools import chain, product
-from typing import TYPE_CHECKING, Any
-
-from sortedcontainers import SortedList
+from itertools import product
+from typing import Any
 
 from netflag.analysis.logs import Logs
-from netflag.engine import Baseline, Engine, Event, Purchase
+from netflag.analysis.sweeper import Setting, Sweeper, SweepFlag
+from netflag.distributed.fanout import Fanout
+from netflag.distributed.ray_pool import WorkerPool
+from netflag.engine import Engine, Event, Purchase
 from netflag.engine.params import parse_count, parse_multiplier
 from netflag.errors import ParamsError
 
-if TYPE_CHECKING:
-    from netflag.distributed.ray_pool import WorkerPool
+__all__ = [
+    "MAX_SETTINGS", "Setting", "SweepFlag", "SweepResult", "SweepRow", "SweepTask", "grid",
+    "parse_counts", "parse_multipliers", "sweep",
+]  # fmt: skip
 
 _RANGE = re.compile(r"([0-9]+)\.\.([0-9]+)")
 MAX_SETTINGS = 10_000  # a grid beyond this is a typo, not a question
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Setting:
-    """One combination of the rule's parameters."""
-
-    D: int
-    T: int
-    k: Fraction
-
-
-@dataclass(frozen=True, slots=True)
-class SweepFlag:
-    """A stream purchase flagged under a setting: its line and its exact baseline."""
-
-    line: int
-    baseline: Baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +134,7 @@ def sweep(
     D_max, T_max = max(s.D for s in wanted), max(s.T for s in wanted)
     if workers is not None:
         return _sweep_on_workers(logs, result, wanted, logs.load(D_max, T_max), workers, walk_above)
-    sweeper = _Sweeper(logs.load(D_max, T_max), wanted, result.flags, walk_above)
+    sweeper = Sweeper(logs.load(D_max, T_max), wanted, result.flags, walk_above)
     defaults = result.flags[default]  # the flags the bar counts: the default setting's
     line = 0
     for step in logs.stream_steps():
@@ -181,8 +166,6 @@ def _sweep_on_workers(
     keeps the workers even: a share of the settings that holds the largest D
     would cost nearly the whole sweep.
     """
-    from netflag.distributed.fanout import Fanout
-
     defaults = result.flags[result.default]
     line = 0
 
@@ -221,7 +204,7 @@ class _SweepDecider:
 
     def __init__(self, engine: Engine, settings: list[Setting], walk_above: int | None) -> None:
         self.flags: dict[Setting, list[SweepFlag]] = {setting: [] for setting in settings}
-        self.sweeper = _Sweeper(engine, settings, self.flags, walk_above)
+        self.sweeper = Sweeper(engine, settings, self.flags, walk_above)
         self.order = {setting: n for n, setting in enumerate(settings)}
 
     def apply(self, event: Event) -> None:
@@ -241,125 +224,3 @@ class _SweepDecider:
         for flags in self.flags.values():
             flags.clear()
         return (at, found) if found else None
-
-
-class _Sweeper:
-    """An engine at (max D, max T) after the batch, and every setting's decisions on top.
-
-    A network's newest max(T) purchases come from one of two exact sources, as
-    in the engine: a heap over the members' own lists while the network is
-    small, or else a walk over every kept purchase from the newest (a global
-    index of keys, built at the first walk and kept equal to the union of the
-    users' lists), keeping those whose buyer is in the network.
-    """
-
-    def __init__(
-        self,
-        engine: Engine,
-        wanted: list[Setting],
-        flags: dict[Setting, list[SweepFlag]],
-        walk_above: int | None,
-    ) -> None:
-        self.walk_above = walk_above
-        self.by_depth: dict[int, dict[int, list[Fraction]]] = {}
-        for s in wanted:
-            self.by_depth.setdefault(s.D, {}).setdefault(s.T, []).append(s.k)  # k ascending
-        self.engine = engine
-        self.D_max, self.T_max = engine.params.D, engine.params.T
-        self.flags = flags
-        self.index: SortedList | None = None  # keys of every kept purchase
-        self.entry: dict[int, tuple[int, int]] = {}  # key -> (buyer, units at index_scale)
-        self.index_scale = 0
-
-    def apply_purchase(self, event: Purchase) -> None:
-        """Apply a stream purchase, keeping the global index equal to the users' lists."""
-        engine = self.engine
-        user = engine.user_number(event.user)
-        before = set() if user is None else {key for key, _, _ in engine.tail(user)}
-        engine.apply(event, check=False)
-        if self.index is None:
-            return
-        if engine.scale != self.index_scale:  # stored amounts were rescaled: start again
-            self.index = None
-            return
-        user = engine.user_number(event.user)
-        assert user is not None  # noqa: S101 - apply() interned the buyer
-        after = {key: units for key, _, units in engine.tail(user)}
-        for key in after.keys() - before:
-            self.index.add(key)
-            self.entry[key] = (user, after[key])
-        for key in before - after.keys():
-            self.index.remove(key)
-            del self.entry[key]
-
-    def check(self, event: Purchase, line: int) -> None:
-        """Decide one purchase under every setting, before it joins the history."""
-        engine = self.engine
-        user = engine.user_number(event.user)
-        if user is None:
-            return  # a first-time buyer has no network
-        scale = max(engine.scale, event.amount.scale)
-        factor = 10 ** (scale - engine.scale)
-        amount = event.amount.at_scale(scale)
-        for depth, units in self._newest(user).items():
-            Ts = self.by_depth[depth]
-            s1, s2 = [0], [0]
-            for x in units[: max(Ts)]:
-                s1.append(s1[-1] + x)
-                s2.append(s2[-1] + x * x)
-            for T, ks in Ts.items():
-                n = min(T, len(units))
-                if n < 2:
-                    continue
-                baseline = Baseline(n, s1[n] * factor, s2[n] * factor * factor, scale)
-                for k in ks:
-                    if not baseline.exceeds(amount, k):
-                        break  # nor at any larger k
-                    self.flags[Setting(depth, T, k)].append(SweepFlag(line, baseline))
-
-    def _newest(self, user: int) -> dict[int, list[int]]:
-        """For each wanted D: units of the network's newest max(T) purchases, newest first."""
-        T_max = self.T_max
-        layers = self.engine.rings(user, self.D_max)
-        budget = self.walk_above
-        if budget is None:
-            budget = max(64, self.engine.users // 8)  # beyond this many members, walk
-        out: dict[int, list[int]] = {}
-        merged: list[tuple[int, int]] = []  # (key, units), newest first
-        size = 0
-        walk: list[int] = []
-        for depth in range(1, self.D_max + 1):
-            if depth <= len(layers):
-                size += len(layers[depth - 1])
-                if size > budget:
-                    walk = [d for d in self.by_depth if d >= depth]
-                    break
-                newest = self.engine.newest_of(layers[depth - 1], T_max)
-                merged = nlargest(T_max, chain(merged, ((k, u) for k, _, u in newest)))
-            if depth in self.by_depth:
-                out[depth] = [units for _, units in merged]
-        if walk:
-            out.update(self._walk(layers, sorted(walk)))
-        return out
-
-    def _walk(self, layers: list[set[int]], depths: list[int]) -> dict[int, list[int]]:
-        """Newest-first walk over every kept purchase until the smallest network has max(T)."""
-        T_max = self.T_max
-        if self.index is None:
-            kept = self.engine.state().purchases
-            self.entry = {key: (owner, units) for key, owner, units in kept}
-            self.index = SortedList(self.entry)
-            self.index_scale = self.engine.scale
-        out: dict[int, list[int]] = {d: [] for d in depths}
-        first = out[depths[0]]
-        for key in reversed(self.index):
-            buyer, units = self.entry[key]
-            distance = next((d for d, layer in enumerate(layers, 1) if buyer in layer), 0)
-            if not distance or distance > depths[-1]:
-                continue
-            for d in depths:
-                if distance <= d and len(out[d]) < T_max:
-                    out[d].append(units)
-            if len(first) == T_max:
-                break  # every larger network holds at least as many
-        return out

@@ -145,7 +145,8 @@ def report(
     table and one self-contained HTML page with interactive charts.
     """
     from netflag.analysis.logs import open_logs
-    from netflag.analysis.report_data import collect, report_tables
+    from netflag.analysis.report_data import collect
+    from netflag.analysis.report_tables import report_tables
     from netflag.analysis.tables import tables_json, write_tables
     from netflag.cli.render import print_tables
     from netflag.distributed.ray_pool import optional_pool

@@ -22,10 +22,12 @@ from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from netflag.distributed.ray_pool import WorkerPool, describe_failure
 from netflag.engine import Engine
+from netflag.engine.snapshot import dump_parts
+from netflag.version import __version__
 
 if TYPE_CHECKING:
-    from netflag.distributed.ray_pool import WorkerPool
     from netflag.distributed.workers import Result, Task
 
 CHUNK_LINES = 2_000  # lines per chunk: big enough that a round trip is cheap per line
@@ -38,9 +40,6 @@ class Fanout:
 
     def __init__(self, pool: WorkerPool, engine: Engine, task: Task) -> None:
         import numpy as np
-
-        from netflag.engine.snapshot import dump_parts
-        from netflag.version import __version__
 
         self.pool = pool
         ray = pool.ray
@@ -56,8 +55,6 @@ class Fanout:
 
     def _get(self, refs: list[Any]) -> list[Any]:
         """Wait for ``refs``; a dead or failing worker is one line, and the end of the run."""
-        from netflag.distributed.ray_pool import describe_failure
-
         try:
             return list(self.pool.ray.get(refs))
         except self.pool.ray.exceptions.RayError as error:

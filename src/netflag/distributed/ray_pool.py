@@ -79,6 +79,8 @@ class WorkerPool:
         if self._idle:
             made, self._idle = self._idle, []
         else:
+            # The actor's code (the engine, the parser) loads only when workers start:
+            # every replay imports this module for --workers, most never use it.
             from netflag.distributed.workers import Worker
 
             cpus = float(self.ray.cluster_resources().get("CPU", 0.0))

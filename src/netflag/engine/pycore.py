@@ -5,37 +5,28 @@
 compiled core is not built or ``NETFLAG_PUREPYTHON`` is set, and for amounts
 too large for the compiled core's 64-bit units (it has no limit: Python ints).
 
-Three exact ways to find a purchase's baseline (the last T purchases of the
-buyer's D-degree network), chosen per check from the network's size:
-
-* ``merge``: build the network's set; merge the last-T lists of the (at most
-  T) members with the newest purchases. Cheap when the network is small.
-* ``scan``: build the network's set; scan all kept purchases from the newest
-  in C (``compress`` over a membership map) until T are found.
-* ``walk``: no set; walk from the newest purchase, testing each buyer by
-  meeting in the middle: with far = min(D // 2, 2), dist(u, v) <= D iff
-  ball(u, D - far) meets ball(v, far). Cheap when the network is a large part
-  of the graph.
-
-All give the same list, so the choice changes speed, never a result.
+Here, as in ``_core.pyx``: the state and every public method. Their kernels
+live beside it, twins of the compiled core's included files:
+:mod:`netflag.engine.search` (the network search and the baseline: merge, scan
+or walk, with its cache of radius-2 balls) and :mod:`netflag.engine.recommend`
+(mutual friends, suggestions).
 """
 
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from mmap import mmap
 
+from netflag.engine import recommend
 from netflag.engine.graph import Graph
 from netflag.engine.history import SEQ_BITS, History, order_key
 from netflag.engine.ids import id_order
+from netflag.engine.search import Search
 
 STRATEGIES = ("auto", "merge", "scan", "walk")
 PATHS = ("merge", "scan", "walk")
 INT64_MAX = (1 << 63) - 1
-# Cached radius-2 balls are dropped wholesale past this many members in all (bounds memory).
-BALL_CACHE_LIMIT = 2_000_000
 _LOW = (1 << SEQ_BITS) - 1
 
 
@@ -62,8 +53,7 @@ class Core:
         self._names: list[str] = []
         self._graph = Graph()
         self._history = History(T)
-        self._balls: dict[int, tuple[set[int], set[int]]] = {}
-        self._cached_size = 0
+        self._search = Search(D, T, self._names, self._graph, self._history)
 
     # -- users and friendships ------------------------------------------------
 
@@ -98,7 +88,7 @@ class Core:
         _pair(a, b)
         if not self._graph.befriend(a, b):
             return False
-        self._forget_balls(a, b)
+        self._search.forget_balls(a, b)
         return True
 
     def unfriend(self, a: int, b: int) -> bool:
@@ -106,7 +96,7 @@ class Core:
         _pair(a, b)
         if b not in self._graph.adj[a]:
             return False
-        self._forget_balls(a, b)  # while the edge is still there
+        self._search.forget_balls(a, b)  # while the edge is still there
         self._graph.unfriend(a, b)
         return True
 
@@ -122,24 +112,6 @@ class Core:
         """``users`` (numbers) in id order (:func:`netflag.engine.ids.id_order`)."""
         names = self._names
         return sorted(users, key=lambda user: id_order(names[user]))
-
-    def common(self, a: int, b: int) -> list[int]:
-        """The friends ``a`` and ``b`` share, in id order."""
-        adj = self._graph.adj
-        return self.by_id(adj[a] & adj[b])
-
-    def recommend(self, user: int, limit: int) -> list[tuple[int, int]]:
-        """Users at distance exactly 2 from ``user`` and how many friends they share,
-        the best ``limit`` first: more mutual friends, then id order."""
-        adj, names = self._graph.adj, self._names
-        friends = adj[user]
-        counts: Counter[int] = Counter()
-        for friend in friends:
-            counts.update(adj[friend])
-        for known in (user, *friends):
-            counts.pop(known, None)
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], id_order(names[item[0]])))
-        return ranked[: max(limit, 0)]
 
     # -- purchases --------------------------------------------------------------
 
@@ -161,6 +133,16 @@ class Core:
         """The user's kept purchases, oldest first, as ``(ts, seq, units)``."""
         return [(key >> SEQ_BITS, key & _LOW, units) for key, _, units in self._history.tails[user]]
 
+    # -- the kernels: in search.py and recommend.py ---------------------------------
+
+    def rings(self, user: int, radius: int) -> list[list[int]]:
+        """The users at exactly 1, 2, ... ``radius`` hops (fewer if the graph ends)."""
+        return [list(ring) for ring in self._graph.rings(user, radius)[1]]
+
+    def check(self, user: int, strategy: int) -> tuple[int, int, int, str]:
+        """The buyer's baseline sums: ``(n, S1, S2, path)``; every strategy gives the same."""
+        return self._search.check(user, STRATEGIES[strategy])
+
     def newest_of(self, members: Iterable[int], count: int) -> list[tuple[int, int, int, int]]:
         """The ``count`` newest purchases of ``members`` as ``(ts, seq, owner, units)``."""
         return [
@@ -168,116 +150,14 @@ class Core:
             for key, owner, units in self._history.newest_of(set(members), count)
         ]
 
-    def rings(self, user: int, radius: int) -> list[list[int]]:
-        """The users at exactly 1, 2, ... ``radius`` hops (fewer if the graph ends)."""
-        return [list(ring) for ring in self._graph.rings(user, radius)[1]]
+    def common(self, a: int, b: int) -> list[int]:
+        """The friends ``a`` and ``b`` share, in id order."""
+        return recommend.common(self._graph.adj, self._names, a, b)
 
-    # -- the check ----------------------------------------------------------------
-
-    def check(self, user: int, strategy: int) -> tuple[int, int, int, str]:
-        """The buyer's baseline sums: ``(n, S1, S2, path)``; every strategy gives the same."""
-        units, path = self._baseline_units(user, STRATEGIES[strategy])
-        return len(units), sum(units), sum(x * x for x in units), path
-
-    def _baseline_units(self, user: int, strategy: str) -> tuple[list[int], str]:
-        D, T = self.D, self.T
-        far = min(D // 2, 2)  # the candidate's side: radius-2 balls are cached
-        near, rim = self._ball(user, D - far)
-        network = None if strategy == "walk" else self._network(near, rim, far, T, strategy)
-        if network is None:
-            return self._walk(user, near, far, T), "walk"
-        network.discard(user)
-        if strategy == "merge" or strategy == "auto" and 16 * len(network) ** 2 <= T * self.users:
-            return self._history.last_of(network, T), "merge"
-        return self._history.last_in(network, T), "scan"
-
-    def _network(
-        self, ball: set[int], rim: set[int], more: int, T: int, strategy: str
-    ) -> set[int] | None:
-        """ball(user, D) grown from ball(user, D - more), or None when a walk is cheaper.
-
-        Per check, with N = |network| and U users (purchases spread evenly):
-        a merge costs ~N Python steps, a scan (a C-level walk testing
-        membership in the network's set) ~N set inserts plus T*U/N cheap
-        steps, and a walk (no set, meeting in the middle) T*U/N costly steps.
-        Measured on generated graphs: merge pays below N = sqrt(T*U)/4, the
-        walk above 2 sqrt(T*U), the scan between. Growth stops as soon as the next layer's
-        upper bound (the rim's degree sum) says so, so a big network costs
-        little to give up on. A forced strategy never gives up.
-        """
-        adj = self._graph.adj
-        limit = 4 * T * self.users if strategy == "auto" else None
-        grown = ball
-        for step in range(more):
-            neighbours = [adj[x] for x in rim]
-            if limit is not None:
-                bound = len(grown) + sum(map(len, neighbours))
-                if bound * bound > limit:
-                    return None
-            if step == more - 1:
-                grown = grown.union(*neighbours)  # the last layer's rim is not needed
-                break
-            rim = set().union(*neighbours)
-            rim -= grown
-            grown = grown | rim
-        else:  # more == 0: the ball is the network, already paid for; never give it up
-            return set(grown)  # a copy: never hand out the (cached) ball itself
-        if limit is not None and len(grown) ** 2 > limit:
-            return None
-        return grown
-
-    def _walk(self, user: int, near: set[int], far: int, T: int) -> list[int]:
-        """Newest purchases first, keeping those whose buyer is within D of ``user``.
-
-        ``near`` is ball(user, D - far): a buyer v is within D iff ball(v, far)
-        meets ``near``. Radius 0 and 1 are tested directly; radius-2 balls of
-        buyers are cached, since the newest buyers recur from check to check.
-        """
-        if far == 0:  # D=1, walk forced: membership in near is the whole test, so scan in C
-            return self._history.last_in(near - {user}, T)
-        adj, ball = self._graph.adj, self._ball
-        out: list[int] = []
-        # One loop per radius, so the hot loop tests nothing it need not.
-        if far == 1:
-            for _, owner, units in self._history.newest_first():
-                if owner != user and (owner in near or not adj[owner].isdisjoint(near)):
-                    out.append(units)
-                    if len(out) == T:
-                        break
-        else:
-            for _, owner, units in self._history.newest_first():
-                if owner != user and (owner in near or not near.isdisjoint(ball(owner, 2)[0])):
-                    out.append(units)
-                    if len(out) == T:
-                        break
-        return out
-
-    def _ball(self, user: int, radius: int) -> tuple[set[int], set[int]]:
-        """ball(user, radius) and its rim (read-only: radius-2 balls are cached)."""
-        if radius != 2:
-            return self._graph.layers(user, radius)
-        cached = self._balls.get(user)
-        if cached is None:
-            if self._cached_size > BALL_CACHE_LIMIT:
-                self._balls.clear()
-                self._cached_size = 0
-            cached = self._balls[user] = self._graph.layers(user, 2)
-            self._cached_size += len(cached[0])
-        return cached
-
-    def _forget_balls(self, a: int, b: int) -> None:
-        """Drop cached radius-2 balls that the edge a-b can change.
-
-        ball(x, 2) depends on the edge only if x is a, b or a friend of one of
-        them in the graph that holds the edge; call this while it does.
-        """
-        if not self._balls:
-            return
-        adj = self._graph.adj
-        for x in (a, b, *adj[a], *adj[b]):
-            dropped = self._balls.pop(x, None)
-            if dropped is not None:
-                self._cached_size -= len(dropped[0])
+    def recommend(self, user: int, limit: int) -> list[tuple[int, int]]:
+        """Users at distance exactly 2 from ``user`` and how many friends they share,
+        the best ``limit`` first: more mutual friends, then id order."""
+        return recommend.ranked(self._graph.adj, self._names, user, limit)
 
     # -- whole state ----------------------------------------------------------------
 

@@ -6,14 +6,9 @@ A journal directory holds::
     snapshot                  an engine snapshot (format 2) covering events 1..S
     log/<first seq>.wal       segments of the write-ahead log, oldest first
 
-Each log record is one header line and the raw event lines it frames::
-
-    #{"crc": 3735928559, "n": 2, "size": 190, ...meta}\\n
-    <line 1>\\n
-    <line 2>\\n
-
-``n`` lines, ``size`` bytes and their CRC-32, so a record torn by a crash is
-recognised and cut off at recovery. Lines keep their exact bytes: the log *is*
+Each log record is one header line and the raw event lines it frames
+(:mod:`netflag.runtime.wal`), so a record torn by a crash is recognised and
+cut off at recovery. Lines keep their exact bytes: the log *is*
 the stream log, and line ``s`` of it (counting across segments, from 1) is the
 event with sequence number ``s``. Records carry the caller's ``meta`` (the
 service puts idempotency keys there), so what was made durable together comes
@@ -29,47 +24,32 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
-
-import orjson
 
 from netflag.engine import EngineState
 from netflag.engine import snapshot as snapshots
 from netflag.errors import CheckpointError, InputError
 from netflag.io.reader import describe_os_error
 from netflag.io.sinks.file import fsync_dir
+from netflag.runtime.wal import (
+    LOG,
+    SUFFIX,
+    Record,
+    durable_replace,
+    frame,
+    read_lines,
+    records_in,
+    segments_in,
+    torn,
+)
+
+__all__ = ["LOCK", "LOG", "SNAPSHOT", "Journal", "Record", "Recovery", "read_lines"]
 
 SNAPSHOT = "snapshot"
-LOG = "log"
 LOCK = "lock"
-_SUFFIX = ".wal"
-
-
-def durable_replace(path: Path, parts: Sequence[bytes | memoryview]) -> None:
-    """Write ``parts`` to ``path`` so a crash leaves the old file or the new one, whole."""
-    temp = path.with_name(f".{path.name}.tmp")
-    try:
-        with temp.open("wb") as handle:
-            handle.writelines(parts)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-        fsync_dir(path.parent)
-    except OSError as error:
-        raise InputError(f"cannot write {path}: {describe_os_error(error)}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One appended group of lines: ``lines[i]`` has sequence number ``first + i``."""
-
-    first: int
-    lines: list[bytes]
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -84,75 +64,6 @@ class Recovery:
     def seq(self) -> int:
         """The last event the snapshot covers (0 without one)."""
         return 0 if self.snapshot is None else int(self.snapshot.extra["seq"])
-
-
-def read_lines(path: Path, version: str, after: int = 0) -> Iterator[tuple[int, bytes]]:
-    """``(seq, line)`` of every event kept in the journal at ``path`` past ``after``,
-    read without the lock (a running service may be appending: whole records only)."""
-    if not (path / LOG).is_dir():
-        raise InputError(f"{path} is not a netflag state directory (no {LOG}/ in it)")
-    for first, segment in _segments(path / LOG):
-        try:
-            data = segment.read_bytes()
-        except FileNotFoundError:
-            continue  # dropped by a snapshot meanwhile
-        for _, record in _records(data, first):
-            if record is None:
-                break
-            for number, line in enumerate(record.lines, record.first):
-                if number > after:
-                    yield number, line
-
-
-def _segments(folder: Path) -> list[tuple[int, Path]]:
-    found = []
-    for path in folder.glob(f"*{_SUFFIX}"):
-        try:
-            found.append((int(path.stem), path))
-        except ValueError:
-            continue
-    return sorted(found)
-
-
-def _records(data: bytes, first: int) -> Iterator[tuple[int, Record | None]]:
-    """``(offset, record)`` for each whole record of a segment, then ``(offset, None)``
-    where a bad one starts (if any): see :func:`_torn` for whether it was torn."""
-    pos, seq = 0, first
-    while pos < len(data):
-        end = data.find(b"\n", pos)
-        try:
-            if data[pos : pos + 1] != b"#" or end < 0:
-                raise ValueError
-            head = orjson.loads(data[pos + 1 : end])
-            n, size, crc = int(head.pop("n")), int(head.pop("size")), int(head.pop("crc"))
-            lengths = head.pop("lengths", None)
-        except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-            yield pos, None
-            return
-        body = data[end + 1 : end + 1 + size]
-        lines = body.split(b"\n")[:-1] if lengths is None else _cut(body, lengths)
-        if len(body) != size or zlib.crc32(body) != crc or len(lines) != n:
-            yield pos, None
-            return
-        yield pos, Record(seq, lines, head)
-        pos, seq = end + 1 + size, seq + n
-
-
-def _torn(data: bytes, offset: int) -> bool:
-    """Whether the bad record at ``offset`` is the tail a crash tore (never acknowledged):
-    nothing whole follows it. A bad record with another one after it is corruption."""
-    rest = data[offset:]
-    later = rest.find(b"\n#", 1)
-    return later < 0 or not rest[later + 1 :].strip(b"\0")
-
-
-def _cut(body: bytes, lengths: list[int]) -> list[bytes]:
-    """The lines of a record whose lines hold line breaks: by their lengths."""
-    lines, pos = [], 0
-    for length in lengths:
-        lines.append(body[pos : pos + length])
-        pos += length + 1
-    return lines
 
 
 class Journal:
@@ -199,7 +110,7 @@ class Journal:
         if snapshot is not None and "seq" not in snapshot.extra:
             raise CheckpointError(f"{self.path / SNAPSHOT}: not a journal snapshot (no seq)")
         seq = recovery.seq
-        segments = _segments(self.path / LOG)
+        segments = segments_in(self.path / LOG)
         for index, (first, path) in enumerate(segments):
             following = segments[index + 1][0] if index + 1 < len(segments) else None
             if following is not None and following <= recovery.seq + 1:
@@ -230,9 +141,9 @@ class Journal:
             raise CheckpointError(f"{path}: the log jumps from event {seq} to {first}")
         base = into.seq
         data = path.read_bytes()
-        for offset, record in _records(data, first):
+        for offset, record in records_in(data, first):
             if record is None:
-                if not last or not _torn(data, offset):
+                if not last or not torn(data, offset):
                     raise CheckpointError(f"{path}: corrupt record at byte {offset}")
                 into.dropped = len(data) - offset
                 with path.open("r+b") as handle:
@@ -254,12 +165,12 @@ class Journal:
         """
         self._log().close()
         cut = False
-        for first, path in _segments(self.path / LOG):
+        for first, path in segments_in(self.path / LOG):
             if cut:
                 path.unlink()
                 continue
             data = path.read_bytes()
-            for offset, record in _records(data, first):
+            for offset, record in records_in(data, first):
                 if record is None or record.first + len(record.lines) - 1 > seq:
                     with path.open("r+b") as handle:
                         handle.truncate(offset)
@@ -276,7 +187,7 @@ class Journal:
         return self._file
 
     def _open_segment(self, first: int) -> None:
-        path = self.path / LOG / f"{first:020d}{_SUFFIX}"
+        path = self.path / LOG / f"{first:020d}{SUFFIX}"
         try:
             self._file = path.open("ab")
             fsync_dir(path.parent)
@@ -290,11 +201,7 @@ class Journal:
 
         Buffered only: nothing is durable before :meth:`sync`.
         """
-        body = b"".join(line + b"\n" for line in lines)
-        head = {"n": len(lines), "size": len(body), "crc": zlib.crc32(body), **(meta or {})}
-        if body.count(b"\n") != len(lines):  # a line holds a line break (a Redis entry may)
-            head["lengths"] = [len(line) for line in lines]
-        record = b"#" + orjson.dumps(head) + b"\n" + body
+        record = frame(lines, dict(meta) if meta else None)
         self._log().write(record)
         first = self.seq + 1
         self.seq += len(lines)
@@ -342,7 +249,7 @@ class Journal:
         if self.keep:
             return
         with self._segments_lock:
-            for first, path in _segments(self.path / LOG):
+            for first, path in segments_in(self.path / LOG):
                 if first <= seq:
                     path.unlink()
             fsync_dir(self.path / LOG)
@@ -361,7 +268,7 @@ class Journal:
     def log_bytes(self) -> int:
         """Bytes in the log segments kept."""
         with self._segments_lock:
-            return sum(path.stat().st_size for _, path in _segments(self.path / LOG))
+            return sum(path.stat().st_size for _, path in segments_in(self.path / LOG))
 
     def close(self) -> None:
         if self._file is not None:

@@ -51,10 +51,10 @@ def post(service: Service, requests: list[tuple[list[bytes], str | None]]) -> li
             await service.submit(lines, key, hashlib.sha256(b"\n".join(lines)).hexdigest())
             for lines, key in requests
         ]
-        if service._snapshotting is not None:
-            await service._snapshotting  # a snapshot the last group started
-        if service._writer is not None:
-            service._writer.cancel()
+        if service.snapshots.task is not None:
+            await service.snapshots.task  # a snapshot the last group started
+        if service.writer.task is not None:
+            service.writer.task.cancel()
         return answers
 
     return asyncio.run(run())

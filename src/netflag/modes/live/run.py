@@ -1,12 +1,14 @@
 """Live mode: a batch log (or a checkpoint), then a source's events as they arrive.
 
-Each line takes replay's path (:class:`netflag.runtime.pipeline.Pipeline`), so the same
-events give the same bytes. Bad lines go to a dead-letter sink with their
-source position. With a state directory the run checkpoints every N events or
-S seconds and when it stops: sinks are flushed (durable) first, then the engine
-snapshot and every position are written in one atomic file, and only then is
-the source acknowledged. After a crash the run resumes from that file; see
-"Live mode: exactly once" in ``docs/design.md``.
+Each line takes replay's path (:class:`netflag.runtime.pipeline.Pipeline`), so
+the same events give the same bytes. Bad lines go to a dead-letter sink with
+their source position. With a state directory every line is logged to a
+journal, and the run checkpoints every N events or S seconds and when it
+stops: sinks are made durable first, then a mark with every position is
+appended under one fsync (now and then an engine snapshot instead), and only
+then is the source acknowledged. After a crash the run resumes from the last
+mark (:mod:`netflag.modes.live.resume`); see "Live mode: exactly once" in
+``docs/design.md``.
 """
 
 from __future__ import annotations
@@ -14,83 +16,28 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from netflag.engine import Engine, Params, Strategy
-from netflag.errors import CheckpointError
+from netflag.distributed.pipeline import ShardedPipeline
+from netflag.engine import Params
 from netflag.io.reader import numbered_lines
-from netflag.io.sinks import Sink
 from netflag.io.sources import Source
+from netflag.modes.live.options import LiveOptions, LiveOutputs
+from netflag.modes.live.resume import Resumed, resume
 from netflag.modes.live.status import LiveStatus, LiveSummary
 from netflag.runtime.batch import load_batch, read_params
-from netflag.runtime.checkpoint import Checkpoint, refuse_legacy
-from netflag.runtime.journal import SNAPSHOT, Journal
+from netflag.runtime.checkpoint import Checkpoint
+from netflag.runtime.journal import Journal
 from netflag.runtime.pipeline import COUNTERS, Pipeline
-from netflag.runtime.progress import Progress
 from netflag.runtime.rejects import Rejection, Rejects
-
-if TYPE_CHECKING:
-    from netflag.distributed.ray_pool import WorkerPool
+from netflag.version import __version__
 
 __all__ = ["Live", "LiveOptions", "LiveOutputs", "LiveStatus", "LiveSummary"]
 
 log = logging.getLogger("netflag.live")
 POLL_LINES = 500  # lines taken from the source at a time
 POLL_SECONDS = 0.2  # longest wait for a line: bounds how late a stop or a checkpoint is
-
-
-@dataclass(frozen=True, slots=True)
-class LiveOutputs:
-    """Where a live run writes: flags to every sink, bad lines and actions to their own.
-
-    Every one of them is checkpointed with the run, so each record lands exactly once.
-    """
-
-    sinks: Sequence[Sink]
-    rejects: Sink | None = None
-    actions: Sink | None = None
-
-    def named(self) -> list[tuple[str, Sink]]:
-        """Each output under the name its position is checkpointed with, in checkpoint order."""
-        named = [(sink.url, sink) for sink in self.sinks]
-        if self.rejects is not None:
-            named.append((f"rejects {self.rejects.url}", self.rejects))
-        if self.actions is not None:
-            named.append((f"actions {self.actions.url}", self.actions))
-        return named
-
-
-@dataclass(frozen=True, slots=True)
-class LiveOptions:
-    """How a live run behaves; the defaults are ``netflag live``'s.
-
-    ``state`` is the checkpoint directory (None: every start is a fresh run).
-    ``D``, ``T``, ``k`` override the batch log's parameters as in replay; with a
-    checkpoint they must agree with it. ``on_status`` hears a :class:`LiveStatus`
-    every ``status_seconds``; ``progress`` hears the start-up's phases (restore
-    the checkpoint or load the batch, write the first checkpoint), then ``finish``.
-    ``workers`` (a :class:`~netflag.distributed.ray_pool.WorkerPool`) decides the
-    purchases on Ray workers, each poll's lines as one chunk; this process keeps
-    applying every event to its own engine, so checkpoints are unchanged.
-    """
-
-    state: Path | None = None
-    D: object = None
-    T: object = None
-    k: object = None
-    strategy: Strategy = "auto"
-    strict: bool = False
-    max_recommendations: int = 10
-    checkpoint_every: int = 10_000
-    checkpoint_seconds: float = 10.0
-    snapshot_every: int = 1_000_000
-    on_status: Callable[[LiveStatus], None] | None = None
-    status_seconds: float = 1.0
-    progress: Progress | None = None
-    workers: WorkerPool | None = None
 
 
 def _info(message: str, **fields: Any) -> None:
@@ -114,8 +61,6 @@ class Live:
         outputs: LiveOutputs,
         options: LiveOptions | None = None,
     ) -> None:
-        from netflag.version import __version__
-
         self.batch, self.source, self.outputs = batch, source, outputs
         self.options = options = options or LiveOptions()
         state = options.state
@@ -187,7 +132,14 @@ class Live:
         Ends with a checkpoint (or, without a state directory, flushed sinks).
         """
         options, progress = self.options, self.options.progress
-        engine, checkpoint = self._recover()
+        resumed = Resumed()
+        if self.journal is not None:
+            urls = [url for url, _ in self._outputs]
+            wanted = (options.D, options.T, options.k)
+            resumed = resume(
+                self.journal, wanted, self.source.url, urls, options.strategy, progress
+            )
+        engine, checkpoint, self._unsnapped = resumed.engine, resumed.checkpoint, resumed.unsnapped
         counts = dict.fromkeys(COUNTERS, 0)
         if checkpoint is None:
             first = next(numbered_lines(self.batch), None)
@@ -226,8 +178,6 @@ class Live:
         pipeline_class: type[Pipeline] = Pipeline
         extra: dict[str, Any] = {}
         if options.workers is not None:
-            from netflag.distributed.pipeline import ShardedPipeline
-
             pipeline_class, extra = ShardedPipeline, {"pool": options.workers}
         pipeline = self._pipeline = pipeline_class(
             engine,
@@ -245,62 +195,6 @@ class Live:
         if progress is not None:
             progress.finish()
         return pipeline
-
-    def _recover(self) -> tuple[Engine | None, Checkpoint | None]:
-        """The engine and checkpoint of the journal's last mark (None, None: a fresh run;
-        no engine: the batch is still to load). Lines logged after that mark are cut."""
-        journal, progress = self.journal, self.options.progress
-        if journal is None:
-            return None, None
-        refuse_legacy(journal.path)
-        if progress is not None and (journal.path / SNAPSHOT).exists():
-            progress.phase("restore snapshot")
-        recovery = journal.recover()
-        where = str(journal)
-        snapshot = recovery.snapshot
-        point, mark = recovery.seq, None if snapshot is None else snapshot.extra
-        for record in recovery.records:
-            if "mark" in record.meta:
-                point, mark = record.first - 1, record.meta["mark"]
-        if mark is None:
-            return None, None
-        checkpoint = Checkpoint.from_json(mark, where)
-        self._check(checkpoint)
-        journal.truncate(point)  # lines no mark vouches for: the source gives them again
-        if not checkpoint.batch_loaded:
-            return None, checkpoint
-        if snapshot is None:
-            raise CheckpointError(f"{where}: the batch was loaded but no snapshot holds it")
-        try:
-            engine = Engine.from_state(snapshot.state, strategy=self.options.strategy)
-        except (IndexError, KeyError, TypeError, ValueError) as error:
-            raise CheckpointError(f"{where}: engine state is invalid ({error})") from None
-        base = Checkpoint.from_json(snapshot.extra, where)
-        lines = [
-            line
-            for record in recovery.records
-            if record.first + len(record.lines) - 1 <= point
-            for line in record.lines
-        ]
-        self._unsnapped = len(lines)
-        if progress is not None and lines:
-            progress.phase("replay log", len(lines), "events")
-        # The sinks hold these lines' records already: rebuild the state, decide nothing.
-        replaying = Pipeline(engine, Rejects(count=base.counts["rejected"]), counts=base.counts)
-        for number, line in enumerate(lines, recovery.seq + 1):
-            replaying.admit(line, where, number)
-        counts = replaying.counts()
-        counts["flagged"] = checkpoint.counts["flagged"]  # decided then, not now
-        if counts != checkpoint.counts:
-            raise CheckpointError(f"{where}: the log does not lead to its checkpoint's counts")
-        return engine, checkpoint
-
-    def _check(self, checkpoint: Checkpoint) -> None:
-        """Refuse a checkpoint that belongs to other inputs, outputs or parameters."""
-        D, T, k = self.options.D, self.options.T, self.options.k
-        wanted = checkpoint.params.overridden(D, T, k)
-        urls = [url for url, _ in self._outputs]
-        checkpoint.refuse_other(str(self.journal), wanted, self.source.url, urls)
 
     def _handle(self, pipeline: Pipeline, position: dict[str, Any], raw: bytes) -> None:
         """One line down the shared path; a dead letter names its source position."""

@@ -113,6 +113,7 @@ def replay(
         if workers is None:
             pipeline = Pipeline(engine, policy, [FileWriter(sink)], on_flag=on_flag)
         else:
+            # Imported only when asked for: a short replay should not pay for it at start-up.
             from netflag.distributed.pipeline import ShardedPipeline
 
             pipeline = ShardedPipeline(

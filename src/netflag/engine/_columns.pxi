@@ -1,0 +1,95 @@
+# The state as columns: Core.load fills an empty core from them (a snapshot restore, the
+# columnar batch loader), Core.export hands them back (a snapshot, the move to the
+# Python core); pycore.Core.load and .export are the twins. Included by _core.pyx: C
+# functions over Core's state.
+
+cdef array.array _INT32 = _array.array('i')
+cdef array.array _INT64 = _array.array('q')
+
+
+cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] hi,
+                const int64_t[:] ts, const int64_t[:] seq, const int32_t[:] owner,
+                const int64_t[:] units) except *:
+    """Core.load: every column checked as it is copied in; one allocation per vector."""
+    if not core.index.empty() or core.adj.size():
+        raise ValueError("load() needs an empty core")
+    cdef Py_ssize_t users = len(user_ids), n = ts.shape[0], i
+    for i in range(users):
+        name = user_ids[i]
+        key = name.encode("utf-8", "surrogatepass")
+        if core._intern(key, len(key)) != i:
+            raise ValueError(f"user id {name!r} repeats")
+    if lo.shape[0] != hi.shape[0]:
+        raise ValueError("edge columns differ in length")
+    if seq.shape[0] != n or owner.shape[0] != n or units.shape[0] != n:
+        raise ValueError("purchase columns differ in length")
+    cdef vector[int32_t] degree
+    degree.resize(users, 0)
+    cdef int32_t a, b
+    for i in range(lo.shape[0]):
+        a, b = lo[i], hi[i]
+        if a < 0 or b >= users or a >= b:
+            raise ValueError("an edge names an unknown user or is not (lo < hi)")
+        if i and (a < lo[i - 1] or a == lo[i - 1] and b <= hi[i - 1]):
+            raise ValueError("edges are not sorted, or one repeats")
+        degree[a] += 1
+        degree[b] += 1
+    for i in range(users):
+        core.adj[i].reserve(degree[i])
+    for i in range(lo.shape[0]):
+        core.adj[lo[i]].push_back(hi[i])
+        core.adj[hi[i]].push_back(lo[i])
+    cdef nf_entry e
+    cdef vector[int32_t] kept
+    kept.resize(users, 0)
+    for i in range(n):  # each tail's size first: one allocation per user, not several
+        if 0 <= owner[i] < users:
+            kept[owner[i]] += 1
+    for i in range(users):
+        core.tails[i].reserve(min(kept[i], core.T))
+    core.index.reserve(n)
+    for i in range(n):
+        e.ts, e.seq, e.units, e.owner = ts[i], seq[i], units[i], owner[i]
+        if e.owner < 0 or e.owner >= users or e.units < 0 or e.ts < 0 or e.seq < 0:
+            raise ValueError("a purchase names an unknown user or holds a negative value")
+        if e.units >= _UNITS_LIMIT:
+            raise OverflowError("an amount is too large for the compiled core")
+        if i and not nf_less(core.index.back(), e):
+            raise ValueError("purchases are not sorted by key")
+        if <int>core.tails[e.owner].size() >= core.T:
+            raise ValueError("a user has more than T purchases")
+        core.tails[e.owner].push_back(e)
+        core.index.push_back(e)
+        if e.units > core.max_units:
+            core.max_units = e.units
+    for i in range(users):
+        if <int>core.tails[i].size() == core.T:
+            core.floor_ts[i] = core.tails[i][0].ts
+            core.floor_seq[i] = core.tails[i][0].seq
+
+
+cdef tuple _export(Core core):
+    """Core.export: the index compacted first, so it holds exactly the kept purchases."""
+    _compact(core)
+    cdef size_t edges = core.edges(), kept = core.index.size()
+    lo, hi = array.clone(_INT32, edges, False), array.clone(_INT32, edges, False)
+    ts, seq = array.clone(_INT64, kept, False), array.clone(_INT64, kept, False)
+    owner, units = array.clone(_INT32, kept, False), array.clone(_INT64, kept, False)
+    cdef int32_t[:] l = lo, h = hi, o = owner
+    cdef int64_t[:] t = ts, s = seq, u = units
+    cdef vector[int32_t] row
+    cdef size_t v, j, k = 0
+    cdef const nf_entry *e
+    for v in range(core.adj.size()):
+        row.clear()
+        for j in range(core.adj[v].size()):
+            if core.adj[v][j] > <int32_t>v:
+                row.push_back(core.adj[v][j])
+        sort(row.begin(), row.end())
+        for j in range(row.size()):
+            l[k], h[k] = v, row[j]
+            k += 1
+    for j in range(kept):
+        e = &core.index[j]
+        t[j], s[j], o[j], u[j] = e.ts, e.seq, e.owner, e.units
+    return lo, hi, ts, seq, owner, units

@@ -1,0 +1,87 @@
+"""Where a restarted live run picks up: the journal's last mark, and the engine it vouches for.
+
+A restart reads the snapshot and the log after it, keeps the lines up to the
+last mark (the ones after it were never checkpointed and are cut: the source
+gives them again), and applies them without deciding anything, since the sinks
+already hold their flags. The counters must come out as the mark says, or the
+directory is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netflag.engine import Engine, Params, Strategy
+from netflag.errors import CheckpointError
+from netflag.runtime.checkpoint import Checkpoint, refuse_legacy
+from netflag.runtime.journal import SNAPSHOT, Journal
+from netflag.runtime.pipeline import Pipeline
+from netflag.runtime.progress import Progress
+from netflag.runtime.rejects import Rejects
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """The engine (None: the batch is still to load) and the checkpoint (None: a fresh run),
+    and how many logged lines no snapshot covers yet."""
+
+    engine: Engine | None = None
+    checkpoint: Checkpoint | None = None
+    unsnapped: int = 0
+
+
+def resume(
+    journal: Journal,
+    wanted: tuple[object, object, object],
+    source: str,
+    outputs: list[str],
+    strategy: Strategy,
+    progress: Progress | None,
+) -> Resumed:
+    """Recover ``journal`` for a run over ``source`` writing ``outputs`` (their URLs, in
+    checkpoint order); ``wanted`` are the run's D, T, k options (None: as checkpointed).
+
+    Refuses a checkpoint made with other parameters, another source or other outputs.
+    """
+    refuse_legacy(journal.path)
+    if progress is not None and (journal.path / SNAPSHOT).exists():
+        progress.phase("restore snapshot")
+    recovery = journal.recover()
+    where = str(journal)
+    snapshot = recovery.snapshot
+    point, mark = recovery.seq, None if snapshot is None else snapshot.extra
+    for record in recovery.records:
+        if "mark" in record.meta:
+            point, mark = record.first - 1, record.meta["mark"]
+    if mark is None:
+        return Resumed()
+    checkpoint = Checkpoint.from_json(mark, where)
+    params: Params = checkpoint.params.overridden(*wanted)
+    checkpoint.refuse_other(where, params, source, outputs)
+    journal.truncate(point)  # lines no mark vouches for: the source gives them again
+    if not checkpoint.batch_loaded:
+        return Resumed(checkpoint=checkpoint)
+    if snapshot is None:
+        raise CheckpointError(f"{where}: the batch was loaded but no snapshot holds it")
+    try:
+        engine = Engine.from_state(snapshot.state, strategy=strategy)
+    except (IndexError, KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{where}: engine state is invalid ({error})") from None
+    base = Checkpoint.from_json(snapshot.extra, where)
+    lines = [
+        line
+        for record in recovery.records
+        if record.first + len(record.lines) - 1 <= point
+        for line in record.lines
+    ]
+    if progress is not None and lines:
+        progress.phase("replay log", len(lines), "events")
+    # The sinks hold these lines' records already: rebuild the state, decide nothing.
+    replaying = Pipeline(engine, Rejects(count=base.counts["rejected"]), counts=base.counts)
+    for number, line in enumerate(lines, recovery.seq + 1):
+        replaying.admit(line, where, number)
+    counts = replaying.counts()
+    counts["flagged"] = checkpoint.counts["flagged"]  # decided then, not now
+    if counts != checkpoint.counts:
+        raise CheckpointError(f"{where}: the log does not lead to its checkpoint's counts")
+    return Resumed(engine, checkpoint, len(lines))
