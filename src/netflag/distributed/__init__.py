@@ -8,7 +8,8 @@ the stream); the others it applies with ``check=False``. Each decision is the
 one a single process makes, so the driver, merging results by stream position,
 writes the same bytes (see "Workers on Ray" in ``docs/design.md``).
 
-- :mod:`netflag.distributed.ray_pool`: start or join Ray, the actors, one-line errors;
+- :mod:`netflag.distributed.connect`: start or join Ray (token, quiet stderr), one-line errors;
+- :mod:`netflag.distributed.ray_pool`: the pool of worker actors, a lost worker in one line;
 - :mod:`netflag.distributed.workers`: what an actor does with a chunk of lines;
 - :mod:`netflag.distributed.fanout`: the driver side, chunks out and results back in order,
   and :class:`~netflag.distributed.fanout.ShardedPipeline` for replay and live mode.

@@ -1,57 +1,39 @@
-"""Start or join Ray, and make the worker actors; every failure is one line.
+"""The worker actors on a Ray this process started or joined; a failure is one line.
 
 ``--workers N`` alone starts a private local Ray with N CPUs (no dashboard,
-loopback only, quiet); ``--ray ADDRESS`` (or ``auto``) joins a running cluster
-(``ray start --head`` on one machine, ``ray start --address HEAD:6379`` on the
-others; every node needs netflag installed). A Ray that is already initialised
-in this process (a test's) is used as it is and left running.
+loopback only, quiet); ``--ray ADDRESS`` (or ``auto``) joins a running cluster,
+with ``--ray-token-file`` when it wants a token (see
+:mod:`netflag.distributed.connect`). Every node needs netflag installed. A Ray
+that is already initialised in this process (a test's) is used as it is and
+left running.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from netflag.distributed.connect import (
+    RAY_MISSING,
+    check_token_variables,
+    environment,
+    import_ray,
+    join,
+    probe,
+    quiet_environment,
+    refresh_auth,
+    start_local,
+    token_environment,
+)
 from netflag.errors import InputError, WorkerError
 
-RAY_MISSING = '--workers needs Ray: pip install "netflag[ray]"'
-PROBE_SECONDS = 3.0  # how long a cluster address may take to answer a TCP connect
-
-
-def import_ray() -> ModuleType:
-    """Ray, or the one-line error that says how to get it."""
-    try:
-        import ray
-    except ImportError:
-        raise InputError(RAY_MISSING) from None
-    return ray
-
-
-def probe(address: str) -> None:
-    """Fail fast on an address nothing listens on: Ray itself retries for minutes."""
-    if address == "auto":
-        return  # Ray finds the local cluster itself, and says at once when there is none
-    where = address.removeprefix("ray://")
-    host, _, port = where.rpartition(":")
-    if not host or not port.isdigit():
-        raise InputError(f"--ray {address!r}: expected HOST:PORT, ray://HOST:PORT or auto")
-    try:
-        socket.create_connection((host, int(port)), timeout=PROBE_SECONDS).close()
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise InputError(f"cannot reach the Ray cluster at {address}: {reason}") from None
-
-
-def _quiet_environment() -> None:
-    """No usage-stats prompt and no import warnings from a Ray we start."""
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ.setdefault("RAY_DISABLE_IMPORT_WARNING", "1")
-    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+__all__ = [
+    "RAY_MISSING", "WorkerPool", "describe_failure", "import_ray", "optional_pool", "worker_pool",
+]  # fmt: skip
+LOST = {"RayActorError", "NodeDiedError", "OwnerDiedError"}  # and their kinds: a worker gone
 
 
 class WorkerPool:
@@ -113,59 +95,80 @@ class WorkerPool:
 
 
 @contextmanager
-def worker_pool(count: int, address: str | None = None) -> Iterator[WorkerPool]:
+def worker_pool(
+    count: int,
+    address: str | None = None,
+    token_file: Path | None = None,
+    *,
+    verbose: bool = False,
+) -> Iterator[WorkerPool]:
     """A :class:`WorkerPool` of ``count`` workers on a local Ray or the cluster at ``address``.
 
+    ``token_file`` is the cluster's token (``--ray-token-file``), for this
+    pool's life only; ``verbose`` lets Ray's own log lines through to stderr.
     Raises :class:`~netflag.errors.InputError` when Ray is missing or the
-    cluster cannot be reached.
+    cluster cannot be joined.
     """
     if count < 1:
         raise InputError(f"--workers must be at least 1, got {count}")
-    ray = import_ray()
-    if address is not None:
-        probe(address)
-    started = False
-    if not ray.is_initialized():
-        _quiet_environment()
-        quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
+    if token_file is not None and address is None:
+        raise InputError(
+            f"--ray-token-file {token_file} needs --ray ADDRESS: a local Ray makes its own token"
+        )
+    token = token_environment(token_file)
+    with environment(token):
+        check_token_variables()
         if address is not None:
-            try:
-                ray.init(address=address, **quiet)
-            except (ConnectionError, RuntimeError, ValueError) as error:
-                first = str(error).strip().splitlines()[:1] or [type(error).__name__]
-                raise InputError(f"cannot join the Ray cluster at {address}: {first[0]}") from None
-        else:
-            ray.init(
-                num_cpus=count,
-                include_dashboard=False,
-                _node_ip_address="127.0.0.1",
-                **quiet,
-            )
-        started = True
-    pool = WorkerPool(ray, count)
-    try:
-        yield pool
-    finally:
+            probe(address)  # even for a Ray already running here: the address must answer
+        ray = import_ray()
+        started = False
+        if not ray.is_initialized():
+            quiet_environment()
+            if token:
+                refresh_auth()
+            if address is not None:
+                join(ray, address, token_file, verbose)
+            else:
+                start_local(ray, count, verbose)
+            started = True
+        pool = WorkerPool(ray, count)
         try:
-            pool.close()
+            yield pool
         finally:
-            if started:
-                ray.shutdown()
+            try:
+                pool.close()
+            finally:
+                if started:
+                    ray.shutdown()
+    if token:
+        refresh_auth()  # the variables are as they were: so is Ray's cache
 
 
 @contextmanager
-def optional_pool(count: int | None, address: str | None = None) -> Iterator[WorkerPool | None]:
+def optional_pool(
+    count: int | None,
+    address: str | None = None,
+    token_file: Path | None = None,
+    *,
+    verbose: bool = False,
+) -> Iterator[WorkerPool | None]:
     """:func:`worker_pool` for ``--workers N``, or None (no Ray at all) without it."""
     if count is None:
-        if address is not None:
-            raise InputError("--ray needs --workers N: how many workers to run on it")
+        if address is not None or token_file is not None:
+            option = "--ray" if address is not None else "--ray-token-file"
+            raise InputError(f"{option} needs --workers N: how many workers to run on it")
         yield None
         return
-    with worker_pool(count, address) as pool:
+    with worker_pool(count, address, token_file, verbose=verbose) as pool:
         yield pool
 
 
 def describe_failure(error: BaseException) -> WorkerError:
-    """A Ray failure as one line: which kind, and its first line of text."""
+    """A Ray failure as one line: a worker lost (its process or node gone), or one that failed."""
+    kind = type(error).__name__
+    if any(cls.__name__ in LOST for cls in type(error).__mro__):
+        return WorkerError(
+            f"a Ray worker was lost ({kind}): its process or its node left the cluster"
+        )
     first = str(error).strip().splitlines()[:1] or [""]
-    return WorkerError(f"a Ray worker failed ({type(error).__name__}): {first[0]}".rstrip(": "))
+    return WorkerError(f"a Ray worker failed ({kind}): {first[0]}".rstrip(": "))
