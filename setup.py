@@ -6,12 +6,21 @@ on and netflag runs its pure-Python engine, saying so once on stderr.
 what ``run.sh`` does for a checkout run without installing.
 """
 
+import os
 from glob import glob
 
 from setuptools import Extension, setup
 
 # What _core.pyx is built from beside itself: the files it includes, the C++ header.
 DEPENDS = sorted(glob("src/netflag/engine/_*.pxi") + glob("src/netflag/engine/_*.h"))
+COMPILE, LINK = ["-O2", "-std=c++17"], []
+# `scripts/build-core --sanitize` sets NETFLAG_SANITIZE=1 (and CC=clang) in a copy of the
+# tree: ASan + UBSan, aborting at the first report, plus libFuzzer's coverage hooks (no-ops
+# unless libFuzzer is loaded). -fno-wrapv undoes Python's -fwrapv, so that signed overflow
+# is undefined again and UBSan reports it. The normal build never sees these flags.
+if os.environ.get("NETFLAG_SANITIZE") == "1":
+    LINK = ["-fsanitize=address,undefined,fuzzer-no-link", "-fno-sanitize-recover=all"]
+    COMPILE = ["-O1", "-g", "-std=c++17", "-fno-omit-frame-pointer", "-fno-wrapv", *LINK]
 
 try:
     from Cython.Build import cythonize
@@ -26,7 +35,8 @@ else:
                 include_dirs=["src/netflag/engine"],  # _core_support.h
                 depends=DEPENDS,
                 language="c++",
-                extra_compile_args=["-O2", "-std=c++17"],
+                extra_compile_args=COMPILE,
+                extra_link_args=LINK,
                 optional=True,
             )
         ],

@@ -177,7 +177,7 @@ def load(data: bytes | memoryview, *, version: str, where: str = "snapshot") -> 
     head_end = bytes(rest[: 1 << 20]).find(b"\n")
     try:
         header = json.loads(bytes(rest[:head_end]))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise CheckpointError(f"{where}: snapshot is malformed") from None
     if head_end < 0 or not isinstance(header, dict):
         raise CheckpointError(f"{where}: snapshot is malformed")
@@ -189,9 +189,14 @@ def load(data: bytes | memoryview, *, version: str, where: str = "snapshot") -> 
     try:
         start = _padded(end + 1 + head_end + 1) - (end + 1)  # the columns, aligned in the file
         state = _state(header, rest[start:])
+        extra = header["extra"]
+        if not isinstance(extra, dict):
+            raise TypeError("extra is not an object")
     except (KeyError, TypeError, ValueError, ZeroDivisionError, ParamsError) as error:
         raise CheckpointError(f"{where}: snapshot content is invalid ({error})") from None
-    return Snapshot(state, header["extra"])
+    except RecursionError:
+        raise CheckpointError(f"{where}: snapshot content is invalid (nested too deep)") from None
+    return Snapshot(state, extra)
 
 
 def _state(header: dict[str, Any], body: memoryview) -> EngineState:
@@ -204,6 +209,12 @@ def _state(header: dict[str, Any], body: memoryview) -> EngineState:
         name, code, offset, size = (column[k] for k in ("name", "type", "offset", "bytes"))
         if name not in wanted or code not in (wanted[name], "json") or offset + size > len(body):
             raise ValueError(f"column {name!r} is not as expected")
+        if type(offset) is not int or type(size) is not int or min(offset, size) < 0:
+            raise ValueError(f"column {name!r} has no place in the file")
+        # The writer aligns every column; a misaligned one would have the compiled core
+        # read int64s at odd addresses (undefined behaviour in C++, found by fuzzing).
+        if offset % ALIGN:
+            raise ValueError(f"column {name!r} is not aligned to {ALIGN} bytes")
         chunk = body[offset : offset + size]
         columns[name] = json.loads(bytes(chunk)) if code == "json" else chunk.cast(code)
     users = columns["users"]
