@@ -1,5 +1,5 @@
 """Shared settings: hypothesis profiles (``HYPOTHESIS_PROFILE=thorough`` for long runs),
-and a real redis-server for the live-mode tests."""
+and a real redis-server for the live-mode tests (Kafka: tests/kafka_fixtures.py)."""
 
 import os
 import shutil
@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, settings
 
 from netflag.devtools.servers import REDIS_MISSING, RedisServer
 
-pytest_plugins = ["tests.small_log"]  # the small hand-made log (fixture `small`)
+# fixtures: `small` (a hand-made log), `kafka_broker` and `kafka_topic` (a real broker)
+pytest_plugins = ["tests.small_log", "tests.kafka_fixtures"]
 
 settings.register_profile(
     "default", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]

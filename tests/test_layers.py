@@ -33,7 +33,7 @@ MODES = "netflag.modes"  # its folders (replay, live, serve) never import one an
 # Third-party packages the two lowest layers may use; the rest may use any dependency.
 THIRD_PARTY = {
     "netflag.engine": {"sortedcontainers"},
-    "netflag.io": {"numpy", "orjson", "polars", "redis"},
+    "netflag.io": {"confluent_kafka", "numpy", "orjson", "polars", "redis"},
 }
 LAZY_ONLY = {"plotly", "matplotlib", "ray"}  # optional extras: imported only when asked for
 MAX_LINES, MAX_ROOT_MODULES = 400, 6

@@ -38,7 +38,7 @@ def measure_live_throughput(
     """Push ``stream`` into the Redis stream ``redis_url`` (which should be new), then time
     live mode draining it: XREADGROUP -> engine -> file sink and Redis sink -> checkpoints
     (a journal mark + fsync) -> XACK, resuming from the snapshot the batch load wrote."""
-    from netflag.io.produce import produce
+    from netflag.io.producers.redis import produce
     from netflag.io.sinks import open_sink
     from netflag.io.sources import open_source
     from netflag.modes.live import Live, LiveOptions, LiveOutputs
