@@ -27,7 +27,7 @@ def test_replay_writes_flags_and_a_summary(tmp_path: Path) -> None:
     result = invoke("replay", OFFICIAL / "batch_log.json", OFFICIAL / "stream_log.json", out)
     assert result.exit_code == 0, result.stderr
     assert out.read_text().endswith('"mean": "29.10", "sd": "21.46"}\n')
-    assert result.stderr.startswith("netflag: 7 events read, 1 purchases checked, 1 flagged")
+    assert result.stderr.startswith("netflag: 7 events read, 1 purchase checked, 1 flagged")
     assert result.stdout == ""
 
 
@@ -186,3 +186,121 @@ def test_show_completion_prints_a_script_for_the_shell() -> None:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "_netflag_completion" in done.stdout and "complete_bash" in done.stdout
+
+
+# --- usage errors, help, and the words of the summaries -------------------------------------
+
+
+PRESETS = "small, medium, large, xl"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["replay", "--foo"], "no such option: --foo (see netflag replay --help)"),
+        (["frob"], "no such command 'frob' (see netflag --help)"),
+        (["repaly"], "no such command 'repaly'; did you mean 'replay'? (see netflag --help)"),
+        (["replay", "a"], "missing argument STREAM (see netflag replay --help)"),
+        (["replay", "a", "b", "c", "-D", "x"], "invalid value for --D: 'x' is not a valid integer"),
+        (["replay", "a", "b", "c", "-T", "1"], "invalid value for --T: must be at least 2, got 1"),
+        (
+            ["live", "b", "s", "--log-format", "xml"],
+            "invalid value for --log-format: 'xml' is not one of 'text', 'json'",
+        ),
+        (
+            ["generate", "x", "--preset", "huge"],
+            f"invalid value for --preset: unknown preset 'huge'; choose one of {PRESETS}",
+        ),
+        (["explain", "b"], "give either --line or --user (with --amount)"),
+    ],
+)
+def test_usage_errors_are_one_line_in_netflags_voice(args: list[str], line: str) -> None:
+    result = invoke(*args)
+    assert (result.exit_code, result.stderr, result.stdout) == (2, f"error: {line}\n", "")
+
+
+def test_a_usage_error_from_the_installed_command_is_one_line_too() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "netflag", "replay", "a", "b", "c", "--nope"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "error: no such option: --nope; did you mean --no-progress? (see netflag replay --help)\n"
+    )
+
+
+def test_bare_netflag_prints_the_help_and_is_no_error() -> None:
+    result = invoke()
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == invoke("--help").stdout and "Commands:" in result.stdout
+
+
+def listed_commands(help_text: str) -> dict[str, str]:
+    """The Commands section of ``netflag --help``: each name and its text, wrapped lines joined."""
+    listed: dict[str, str] = {}
+    name = ""
+    for row in help_text.partition("Commands:\n")[2].splitlines():
+        if row.startswith("  ") and not row.startswith("   "):
+            name, _, text = row.strip().partition(" ")
+            listed[name] = text.strip()
+        elif row.strip():
+            listed[name] += " " + row.strip()
+    return listed
+
+
+def test_top_level_help_lists_each_commands_whole_first_line() -> None:
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    listed = listed_commands(invoke("--help").stdout)
+    assert list(listed) == list(commands)
+    for name, command in commands.items():
+        first = " ".join(command.help.split("\n\n")[0].split())
+        assert listed[name] == first, name
+        assert not listed[name].endswith("..."), name
+    replay_line = "Replay BATCH then STREAM and write every flagged purchase to OUT."
+    assert (
+        listed["replay"] == replay_line
+        and f"* `replay`: {replay_line}" in (paths.DOCS / "cli.md").read_text()
+    )
+
+
+def test_explain_says_one_user_and_counts_with_separators() -> None:
+    batch, stream = OFFICIAL / "batch_log.json", OFFICIAL / "stream_log.json"
+    result = invoke("explain", batch, stream, "--line", "1")
+    assert result.exit_code == 0, result.stderr
+    assert "1 user within distance 3" in result.stdout and "1 users" not in result.stdout
+    assert "3 purchases" in result.stdout
+
+
+def test_a_directory_as_batch_log_is_named_a_directory(tmp_path: Path) -> None:
+    stream = OFFICIAL / "stream_log.json"
+    for command in (["sweep"], ["report"], ["explain", "--line", "1"], ["replay"]):
+        out = [tmp_path / "o.json"] if command == ["replay"] else []
+        result = invoke(command[0], tmp_path, stream, *out, *command[1:])
+        assert result.exit_code == 2, command
+        assert result.stderr == f"error: cannot read {tmp_path}: Is a directory\n", command
+        result = invoke(command[0], OFFICIAL / "batch_log.json", tmp_path, *out, *command[1:])
+        assert result.stderr == f"error: cannot read {tmp_path}: Is a directory\n", command
+
+
+def test_a_missing_token_file_is_one_clean_line(tmp_path: Path) -> None:
+    from netflag.cli.serve import read_token
+    from netflag.errors import InputError
+
+    missing = tmp_path / "token"
+    with pytest.raises(InputError) as failure:
+        read_token(missing)
+    assert str(failure.value) == f"cannot read the token file {missing}: No such file or directory"
+    missing.write_bytes(b"\xff" * 20)
+    with pytest.raises(InputError) as failure:
+        read_token(missing)
+    assert str(failure.value) == f"cannot read the token file {missing}: it is not UTF-8 text"
+
+
+def test_produce_says_one_event(tmp_path: Path, redis_server) -> None:
+    one = tmp_path / "one.json"
+    one.write_bytes((OFFICIAL / "stream_log.json").read_bytes())
+    url = redis_server.url("events")
+    result = invoke("produce", one, url, "--rate", "0")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith(f"netflag: pushed 1 event to {url} in ")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import statistics
+import subprocess
+import sys
+import time
 from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -172,3 +176,48 @@ def test_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls[-1] == (5_000, 5_000)
     assert len(calls) >= 5
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_an_interrupted_run_leaves_no_half_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both files appear whole or neither: an old dataset survives, a new folder goes."""
+    monkeypatch.setattr(gen, "PROGRESS_EVERY", 500)
+    monkeypatch.setattr(gen, "CHUNK_LINES", 500)
+
+    def stop(done: int, _total: int) -> None:
+        if done >= 1_000:  # mid-batch (3,000 lines)
+            raise KeyboardInterrupt
+
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "batch_log.json").write_text("old batch\n")
+    with pytest.raises(KeyboardInterrupt):
+        generate(old, TINY, progress=stop)
+    assert sorted(p.name for p in old.iterdir()) == ["batch_log.json"]  # no partial file
+    assert (old / "batch_log.json").read_text() == "old batch\n"
+    with pytest.raises(KeyboardInterrupt):
+        generate(tmp_path / "new" / "data", TINY, progress=stop)
+    assert list((tmp_path / "new").iterdir()) == []  # the folder it made is gone
+
+
+def test_ctrl_c_during_generate_medium_says_so_and_leaves_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "netflag", "generate", folder, "--preset", "medium"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60  # only turns a hang into a failure
+        while not any(p.stat().st_size for p in folder.glob("*batch_log.json*")):
+            assert process.poll() is None and time.monotonic() < deadline, "no batch file grew"
+            time.sleep(0.005)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(60)
+    assert (process.returncode, stdout) == (130, b"")
+    assert stderr == b"netflag: interrupted, no output written\n"
+    assert not folder.exists()

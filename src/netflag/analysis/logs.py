@@ -132,6 +132,8 @@ def open_logs(
     with a one-line message, as replay does. The batch log is read more than
     once (its parameters, then its events), so it must be a file, not a pipe.
     """
+    if batch.is_dir():  # not "a pipe": the hint below would send a folder's user astray
+        raise InputError(f"cannot read {batch}: Is a directory")
     if read_once(batch):
         raise InputError(
             f"{batch} is not a regular file: explain, report and sweep read the batch log"

@@ -14,8 +14,7 @@ from typing import Any
 
 import orjson
 
-from netflag.errors import InputError
-from netflag.io.reader import describe_os_error
+from netflag.io.output import write_all
 
 Cell = int | str
 
@@ -48,16 +47,18 @@ def tables_json(tables: list[Table], **extra: Any) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n"
 
 
+def table_files(folder: Path, tables: list[Table]) -> dict[Path, bytes]:
+    """NAME.csv and NAME.json for each table, in ``folder``: what :func:`write_tables` writes."""
+    files: dict[Path, bytes] = {}
+    for table in tables:
+        files[folder / f"{table.name}.csv"] = table.csv_text().encode()
+        files[folder / f"{table.name}.json"] = orjson.dumps(
+            table.records(), option=orjson.OPT_INDENT_2
+        )
+    return files
+
+
 def write_tables(folder: Path, tables: list[Table]) -> list[Path]:
-    """Write NAME.csv and NAME.json for each table into ``folder``; returns the paths."""
-    written: list[Path] = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for table in tables:
-            csv_path, json_path = folder / f"{table.name}.csv", folder / f"{table.name}.json"
-            csv_path.write_text(table.csv_text(), encoding="utf-8")
-            json_path.write_bytes(orjson.dumps(table.records(), option=orjson.OPT_INDENT_2))
-            written += [csv_path, json_path]
-    except OSError as error:
-        raise InputError(f"cannot write {folder}: {describe_os_error(error)}") from None
-    return written
+    """Write NAME.csv and NAME.json for each table into ``folder``, all or none (as every
+    output is: :func:`netflag.io.output.write_all`); returns the paths."""
+    return write_all(table_files(folder, tables))

@@ -19,14 +19,18 @@ from netflag.cli.app import (
     DegreeOption,
     MultiplierOption,
     RayOption,
+    RayTokenOption,
     StrictOption,
     TrackedOption,
     WorkersOption,
     app,
     fail,
+    interruptible,
+    output_path,
 )
 from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, total_size
-from netflag.errors import InputError, NetflagError
+from netflag.errors import NetflagError
+from netflag.io.counts import count
 
 if TYPE_CHECKING:
     from netflag.runtime.rejects import Rejection, Rejects
@@ -79,10 +83,12 @@ def explain(
     json: JsonOption = False,
     progress: ProgressOption = None,
 ) -> None:
-    """Explain a decision: the network, the baseline purchases, mean, sd, threshold, z-score.
+    """Explain a decision: network, baseline, mean, sd, z-score.
 
-    Either --line N (the stream purchase on line N, as replay decides it) or
-    --user U --amount A (a purchase arriving after BATCH and STREAM).
+    Shows the buyer's network per distance, the baseline purchases used (newest
+    first), mean, sd, threshold and z-score. Either --line N (the stream
+    purchase on line N, as replay decides it) or --user U --amount A (a
+    purchase arriving after BATCH and STREAM).
     """
     from netflag.analysis.explain import explain_end, explain_line
     from netflag.analysis.logs import open_logs
@@ -99,7 +105,7 @@ def explain(
         raise typer.BadParameter(str(error), param_hint="--amount") from None
     large = total_size(batch, stream) >= MIN_BYTES
     try:
-        with progress_display(progress, large) as display:
+        with interruptible("nothing printed"), progress_display(progress, large) as display:
             rejects = _rejects(strict, display.say)
             logs = open_logs(batch, stream, rejects, D=D, T=T, k=k, progress=display.progress)
             if line is not None:
@@ -124,7 +130,11 @@ def report(
     stream: StreamArg,
     out: Annotated[
         Path | None,
-        typer.Option(help="Write each table as NAME.csv and NAME.json, and report.html, here."),
+        typer.Option(
+            metavar="DIR",
+            parser=output_path,
+            help="Write each table as NAME.csv and NAME.json, and report.html, here.",
+        ),
     ] = None,
     html: Annotated[
         bool, typer.Option(help="With --out, also write report.html (needs plotly).")
@@ -138,19 +148,28 @@ def report(
     progress: ProgressOption = None,
     workers: WorkersOption = None,
     ray: RayOption = None,
+    ray_token_file: RayTokenOption = None,
 ) -> None:
-    """Replay BATCH then STREAM and report: busiest timestamps, flags, anomalies, networks.
+    """Replay BATCH then STREAM; report busiest times, flags, anomalies.
 
-    Prints the tables (or --json); with --out DIR also writes CSV and JSON per
-    table and one self-contained HTML page with interactive charts.
+    Busiest timestamps by purchases and by amount, the flags, the top
+    anomalies, flags over time and network sizes. Prints the tables (or
+    --json); with --out DIR also writes CSV and JSON per table and one
+    self-contained HTML page with interactive charts, all of them once the run
+    succeeds (each under a temporary name, then renamed), or none.
     """
     from netflag.analysis.logs import open_logs
     from netflag.analysis.report_data import collect
     from netflag.analysis.report_tables import report_tables
-    from netflag.analysis.tables import tables_json, write_tables
+    from netflag.analysis.tables import table_files, tables_json
     from netflag.cli.render import print_tables
     from netflag.distributed.ray_pool import optional_pool
+    from netflag.io.output import is_stdout, write_all
 
+    if out is not None and is_stdout(out):
+        raise typer.BadParameter(
+            "- (stdout) is not a folder; --json prints the tables on stdout", param_hint="--out"
+        )
     started = time.perf_counter()
     try:
         if out is not None and html:
@@ -158,23 +177,20 @@ def report(
 
             require_plotly()  # before the replay, not after
         with (
-            optional_pool(workers, ray) as pool,
+            interruptible(),
+            optional_pool(workers, ray, ray_token_file) as pool,
             progress_display(progress, total_size(batch, stream) >= MIN_BYTES) as display,
         ):
             rejects = _rejects(strict, display.say)
             logs = open_logs(batch, stream, rejects, D=D, T=T, k=k, progress=display.progress)
             data = collect(logs, pool)
-        tables = report_tables(data, top)
-        written = write_tables(out, tables) if out is not None else []
-        if out is not None and html:
-            from netflag.analysis.report_html import render_html
+            tables = report_tables(data, top)
+            files = table_files(out, tables) if out is not None else {}
+            if out is not None and html:
+                from netflag.analysis.report_html import render_html
 
-            page = out / "report.html"
-            try:
-                page.write_text(render_html(data, tables), encoding="utf-8")
-            except OSError as error:
-                raise InputError(f"cannot write {page}: {error.strerror}") from None
-            written.append(page)
+                files[out / "report.html"] = render_html(data, tables).encode()
+            written = write_all(files)  # all of them, or none
     except NetflagError as error:
         raise fail(error) from None
     _warn(logs.warnings)
@@ -183,9 +199,9 @@ def report(
         sys.stdout.buffer.write(tables_json(tables, **summary))
     else:
         print_tables(tables)
-    where = f", {len(written)} files in {out}" if out is not None else ""
+    where = f", {count(len(written), 'file')} in {out}" if out is not None else ""
     sys.stderr.write(
-        f"netflag: {data.checked_total:,} purchases checked, {data.flagged:,} flagged, "
+        f"netflag: {count(data.checked_total, 'purchase')} checked, {data.flagged:,} flagged, "
         f"{logs.rejects.count:,} rejected{where} in {time.perf_counter() - started:.2f} s\n"
     )
 
@@ -207,12 +223,14 @@ def sweep(
     progress: ProgressOption = None,
     workers: WorkersOption = None,
     ray: RayOption = None,
+    ray_token_file: RayTokenOption = None,
 ) -> None:
-    """Count the flags of every (D, T, k) combination in one pass, against the default.
+    """Count the flags of every (D, T, k) setting in one pass.
 
-    The default is the batch log's own D and T with k = 3; overlap counts the
-    flags a setting shares with it, added the others, missed the default's
-    flags it lacks. Without --D/--T, the batch log's value is the only one.
+    Each is compared with the default, the batch log's own D and T with k = 3:
+    overlap counts the flags a setting shares with it, added the others, missed
+    the default's flags it lacks. Without --D/--T, the batch log's value is the
+    only one.
     """
     from netflag.analysis.logs import open_logs
     from netflag.analysis.sweep import Setting, grid, parse_counts, parse_multipliers
@@ -226,7 +244,8 @@ def sweep(
         Ts = parse_counts(T, "T", 2) if T is not None else None
         ks = parse_multipliers(k)
         with (
-            optional_pool(workers, ray) as pool,
+            interruptible("nothing printed"),
+            optional_pool(workers, ray, ray_token_file) as pool,
             progress_display(progress, total_size(batch, stream) >= MIN_BYTES) as display,
         ):
             logs = open_logs(
@@ -254,6 +273,6 @@ def sweep(
     else:
         print_sweep(result)
     sys.stderr.write(
-        f"netflag: {len(settings):,} settings, {result.checked:,} purchases checked in one pass, "
-        f"{logs.rejects.count:,} rejected in {time.perf_counter() - started:.2f} s\n"
+        f"netflag: {count(len(settings), 'setting')}, {count(result.checked, 'purchase')} checked"
+        f" in one pass, {logs.rejects.count:,} rejected in {time.perf_counter() - started:.2f} s\n"
     )

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from netflag.cli.usage import NetflagGroup
 from netflag.errors import NetflagError
+
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 
 app = typer.Typer(
     name="netflag",
+    cls=NetflagGroup,  # usage errors in one line; each command's whole first line in --help
     help="Flag purchases far above what the buyer's social network usually spends.",
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion: every command and option
@@ -38,6 +45,14 @@ def main(
     ] = False,
 ) -> None:
     """Flag purchases far above what the buyer's social network usually spends."""
+
+
+def output_path(text: str) -> Path:
+    """An output path as typed: ``-`` is stdout (:data:`netflag.io.output.STDOUT`), and
+    ``./-``, which a Path also spells ``-``, stays the file named ``-`` here."""
+    if text != "-" and Path(text) == Path("-"):
+        return Path.cwd() / "-"
+    return Path(text)
 
 
 # The rule's parameters, spelled the same by every command that takes them.
@@ -71,7 +86,26 @@ RayOption = Annotated[
     typer.Option(
         "--ray",
         metavar="ADDRESS",
-        help="With --workers: join the Ray cluster at HOST:PORT (or auto), not a local one.",
+        help="With --workers: join the Ray cluster at HOST:PORT, its head's address (or auto),"
+        " not a local one; run netflag on one of its nodes.",
+    ),
+]
+RayTokenOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ray-token-file",
+        metavar="FILE",
+        help="With --ray: the cluster's token, a copy of the head's ~/.ray/auth_token (sets"
+        " RAY_AUTH_MODE=token for this run; else Ray's RAY_AUTH_* variables apply).",
+    ),
+]
+KafkaConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--kafka-config",
+        metavar="FILE",
+        help="Settings for every Kafka client, as a librdkafka properties file (key=value"
+        " lines: SASL, TLS...); they win over netflag's, except the ones exactly once rests on.",
     ),
 ]
 
@@ -80,3 +114,17 @@ def fail(error: NetflagError) -> typer.Exit:
     """Print the error's one line and give the exit to raise."""
     sys.stderr.write(f"error: {error}\n")
     return typer.Exit(error.exit_code)
+
+
+@contextmanager
+def interruptible(left: str = "no output written") -> Iterator[None]:
+    """Ctrl-C during the block: one line saying what was ``left``, exit code 130.
+
+    Outputs are :class:`~netflag.io.output.AtomicFile`s, removed as the
+    interrupt unwinds them, so "no output written" is true when it is said.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        sys.stderr.write(f"netflag: interrupted, {left}\n")
+        raise typer.Exit(INTERRUPTED) from None

@@ -16,7 +16,6 @@ import time
 from types import TracebackType
 
 from rich.console import Console
-from rich.filesize import decimal, pick_unit_and_suffix
 from rich.progress import (
     BarColumn,
     ProgressColumn,
@@ -31,23 +30,14 @@ from rich.table import Column
 from rich.text import Text
 
 from netflag.cli.display import Display
+from netflag.cli.plain import counts_text, time_text
 from netflag.runtime.progress import Unit
 
 PUSH_SECONDS = 0.05  # counts reach rich at most this often; it redraws 10 times a second
-SIZES = ["bytes", "kB", "MB", "GB", "TB", "PB"]
 PUSH_BYTES = 1 << 18  # bytes gathered before rich hears them (per-line loaders report often)
-
-
-def _clock(seconds: float) -> str:
-    """``0:07``, ``12:34``, ``1:02:03``: short, since terminals are often 80 columns."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def _rate(task: Task, amount: float) -> float:
-    elapsed = task.elapsed or 0.0
-    return amount / elapsed if elapsed > 0 else 0.0
+# The time column holds "eta 1:02:03" at most, and sits before the counts, which grow as they
+# go: so neither its own text nor the counts beside it move the columns on a redraw.
+TIME_WIDTH = 11
 
 
 class _Counts(ProgressColumn):
@@ -56,39 +46,28 @@ class _Counts(ProgressColumn):
     def render(self, task: Task) -> Text:
         if task.fields["spinner"]:
             return Text(task.fields["detail"])
-        unit: Unit = task.fields["unit"]
-        done = int(task.completed)
         total = None if task.total is None else int(task.total)  # None: a pipe, read once
-        if unit == "bytes":
-            size, suffix = pick_unit_and_suffix(done if total is None else total, SIZES, 1000)
-            speed = decimal(int(_rate(task, done)))
-            amount = f"{done / size:,.1f}" + ("" if total is None else f"/{total / size:,.1f}")
-            return Text(f"{amount} {suffix} {speed}/s")
-        amount = f"{done:,}" + ("" if total is None else f"/{total:,}")
-        if unit == "lines":
-            return Text(f"{amount} lines {_rate(task, done):,.0f}/s")
-        checked, flagged = task.fields["checked"], task.fields["flagged"]
-        return Text(f"{amount} events {_rate(task, checked):,.0f} checks/s {flagged:,} flags")
+        fields = task.fields
+        return Text(
+            counts_text(
+                fields["unit"],
+                int(task.completed),
+                total,
+                task.elapsed or 0.0,
+                fields["checked"],
+                fields["flagged"],
+            )
+        )
 
 
 class _Time(ProgressColumn):
-    """Time left while a measurable phase runs, time spent otherwise.
-
-    The ETA is the rest of the phase at its average pace so far: for a stream,
-    the checks still to come (the remaining events at the share of purchases
-    seen so far) over the check rate shown beside it.
-    """
+    """Time left while a measurable phase runs, time spent otherwise (:func:`time_text`)."""
 
     def render(self, task: Task) -> Text:
         elapsed = task.elapsed or 0.0
-        if task.finished or task.stop_time is not None:
-            return Text(f"in {elapsed:.2f} s" if elapsed < 60 else f"in {_clock(elapsed)}")
-        if task.total is None or task.fields.get("spinner"):
-            return Text(_clock(elapsed))
-        done = task.completed
-        if done <= 0:
-            return Text("eta -:--")
-        return Text(f"eta {_clock((task.total - done) * elapsed / done)}")
+        finished = task.finished or task.stop_time is not None
+        total = None if task.fields.get("spinner") else task.total
+        return Text(time_text(elapsed, finished=finished, done=task.completed, total=total))
 
 
 class Bars(Display):
@@ -98,15 +77,15 @@ class Bars(Display):
     something (a stream read from a pipe), then its counts, with no ETA.
     """
 
-    def __init__(self, *, force_terminal: bool = False) -> None:
-        self.console = Console(stderr=True, force_terminal=force_terminal or None)
+    def __init__(self) -> None:
+        self.console = Console(stderr=True)
         self._bars = RichProgress(
             SpinnerColumn(finished_text="[green]✓"),
             TextColumn("{task.description}", table_column=Column(no_wrap=True)),
             BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=2, max_width=30)),
             TaskProgressColumn(),
+            _Time(table_column=Column(no_wrap=True, width=TIME_WIDTH)),
             _Counts(table_column=Column(no_wrap=True, overflow="ellipsis")),
-            _Time(table_column=Column(no_wrap=True)),
             console=self.console,
             transient=True,
             redirect_stdout=False,  # stdout may carry results (live's `--sink -`)

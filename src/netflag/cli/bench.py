@@ -98,7 +98,7 @@ def bench(
         ),
     ] = None,
 ) -> None:
-    """Generate workloads, run each in its own process and print a table of figures.
+    """Generate workloads, time each in its own process, print a table.
 
     Rows: replay against the orjson parse floor (end to end, medians), checked
     purchases per second at D=1, 2, 3, 4 and 6, loading a checkpoint, start-up
@@ -113,6 +113,7 @@ def bench(
 
     from netflag.devtools.bench.plot import plot_curves, require_matplotlib
     from netflag.devtools.bench.suite import FULL, QUICK, Suite, cells
+    from netflag.io.output import write_all
 
     def say(line: str) -> None:
         sys.stderr.write(f"bench: {line}\n")
@@ -147,10 +148,13 @@ def bench(
         for step in steps:
             say(step.__name__.replace("_", " "))
             step()
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "results.json").write_bytes(suite.results.to_json())
         command = " ".join(["netflag", *sys.argv[1:]]) if "bench" in sys.argv else "netflag bench"
-        (out / "results.md").write_text(suite.results.to_markdown(machine(), command))
+        write_all(  # as every output: each whole, renamed into place (io.output.AtomicFile)
+            {
+                out / "results.json": suite.results.to_json(),
+                out / "results.md": suite.results.to_markdown(machine(), command).encode(),
+            }
+        )
         if suite.results.curves:
             plot_curves(suite.results.curves, out / "scaling.png", machine())
     except NetflagError as error:

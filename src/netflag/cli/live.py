@@ -1,4 +1,4 @@
-"""``netflag live`` and ``netflag produce``: follow a log or a Redis stream as it grows."""
+"""``netflag live`` and ``netflag produce``: follow a log, a Redis stream or a Kafka topic."""
 
 from __future__ import annotations
 
@@ -15,23 +15,28 @@ import typer
 
 from netflag.cli.app import (
     DegreeOption,
+    KafkaConfigOption,
     MultiplierOption,
     RayOption,
+    RayTokenOption,
     StrictOption,
     TrackedOption,
     WorkersOption,
     app,
     fail,
+    interruptible,
 )
-from netflag.cli.logs import LogFormat, Stderr
+from netflag.cli.logs import LogFormat, Stderr, same_terminal
 from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, total_size
 from netflag.cli.signals import stop_signals
-from netflag.errors import NetflagError
+from netflag.errors import InputError, NetflagError
+from netflag.io.urls import forms
 
 if TYPE_CHECKING:
+    from netflag.io.sinks import Sink
     from netflag.modes.live import Live
 
-URL_FORMS = "file:PATH, - or redis://HOST:PORT/STREAM"
+URL_FORMS = forms()  # -, file:PATH, PATH or redis://HOST[:PORT]/STREAM
 log = logging.getLogger("netflag.live")
 
 
@@ -124,6 +129,8 @@ def live(
     progress: ProgressOption = None,
     workers: WorkersOption = None,
     ray: RayOption = None,
+    ray_token_file: RayTokenOption = None,
+    kafka_config: KafkaConfigOption = None,
 ) -> None:
     """Load BATCH (or the checkpoint in --state), then flag SOURCE's purchases as they arrive.
 
@@ -146,7 +153,7 @@ def live(
     large = state is not None or total_size(batch) >= MIN_BYTES
     try:
         with (
-            optional_pool(workers, ray) as pool,
+            optional_pool(workers, ray, ray_token_file, verbose=verbose) as pool,
             progress_display(False if out.json else progress, large) as display,
         ):
             out.display = display
@@ -165,11 +172,20 @@ def live(
                 progress=display.progress,
                 workers=pool,
             )
-            events = open_source(source)  # before the sinks, so its error is the one reported
+            urls = [source, *(sink or []), rejects, actions]
+            settings = kafka_settings(kafka_config, [url for url in urls if url is not None])
+            # Before the sinks: its error is reported.
+            events = open_source(source, "SOURCE", settings=settings)
+            # Flags on the terminal that shows the status line clear it first, then redraw it.
+            screen = out if out.terminal and same_terminal() else None
+
+            def opened(url: str, role: str) -> Sink:
+                return open_sink(url, role, screen=screen, settings=settings)
+
             outputs = LiveOutputs(
-                [open_sink(url) for url in sink or ["-"]],
-                rejects=open_sink(rejects) if rejects else None,
-                actions=open_sink(actions) if actions else None,
+                [opened(url, "--sink") for url in sink or ["-"]],
+                rejects=None if rejects is None else opened(rejects, "--rejects"),
+                actions=None if actions is None else opened(actions, "--actions"),
             )
             runner = Live(batch, events, outputs, options)
             with stop_on_signals(runner):
@@ -186,29 +202,57 @@ def live(
         out.summary(summary)
 
 
+def kafka_settings(path: Path | None, urls: list[str]) -> dict[str, str] | None:
+    """``--kafka-config``'s settings; refused when no URL is a Kafka one (it would be unused)."""
+    from netflag.io.client_settings import read_settings
+
+    if path is None:
+        return None
+    if not any(url.lower().startswith("kafka:") for url in urls):
+        raise InputError("--kafka-config is for kafka:// sources and sinks, and none is given")
+    return read_settings(path)
+
+
 @app.command()
 def produce(
     stream: Annotated[
         Path, typer.Argument(metavar="STREAMFILE", help="Event log to push, one entry per line.")
     ],
-    url: Annotated[str, typer.Argument(metavar="URL", help="Target: redis://HOST:PORT/STREAM.")],
+    url: Annotated[
+        str,
+        typer.Argument(
+            metavar="URL", help="Target: redis://HOST[:PORT]/STREAM or kafka://HOST:PORT/TOPIC."
+        ),
+    ],
     rate: Annotated[
-        float, typer.Option(min=0.0, metavar="N", help="Entries per second; 0 for no limit.")
+        float, typer.Option(min=0.0, metavar="N", help="Events per second; 0 for no limit.")
     ] = 100.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
+    kafka_config: KafkaConfigOption = None,
 ) -> None:
-    """Push STREAMFILE's events into a Redis stream, --rate a second, to watch live mode."""
+    """Push STREAMFILE's events into a Redis stream or a Kafka topic, --rate a second.
+
+    One entry (or message) per line, holding the line: what live mode reads, to
+    watch it at work. Kafka messages are keyed by user (id, or id1 for a
+    friendship), so a topic of several partitions is laid out as a shop's is.
+    """
     import time
 
-    from netflag.io.urls import redis_backend
+    from netflag.io.counts import count
+    from netflag.io.urls import backend, classify
 
     started = time.monotonic()
     try:
-        sent = redis_backend(url, "netflag.io.produce").produce(stream, url, rate=rate)
+        target = classify(url, "URL")
+        if target.kind in ("stdio", "file"):
+            raise InputError(f"URL {url!r}: produce writes to redis://... or kafka://... only")
+        settings = kafka_settings(kafka_config, [url])
+        push = backend(target, "producer")
+        extra = {} if settings is None else {"config": settings}
+        with interruptible(f"the events pushed so far stay in {url}"):
+            sent = push(stream, url, rate=rate, **extra)
     except NetflagError as error:
         raise fail(error) from None
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
     if not quiet:
         took = time.monotonic() - started
-        sys.stderr.write(f"netflag: pushed {sent:,} events to {url} in {took:.2f} s\n")
+        sys.stderr.write(f"netflag: pushed {count(sent, 'event')} to {url} in {took:.2f} s\n")

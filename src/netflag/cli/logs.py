@@ -11,6 +11,7 @@ which the library attaches to its records as ``extra={"fields": {...}}``.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -22,6 +23,15 @@ if TYPE_CHECKING:  # imported by `netflag --help`: keep it light
     from netflag.modes.live.status import LiveStatus, LiveSummary
 
 CLEAR = "\r\033[K"  # back to the start of a terminal line and erase it
+
+
+def same_terminal() -> bool:
+    """Whether stdout and stderr are one terminal, so flags and the status line share it."""
+    try:
+        out, err = os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno())
+    except (OSError, ValueError):  # a closed or replaced stream (a test's capture)
+        return False
+    return sys.stdout.isatty() and sys.stderr.isatty() and os.path.samestat(out, err)
 
 
 class LogFormat(StrEnum):
@@ -63,7 +73,10 @@ class Stderr:
 
     On a terminal in text format the status line is redrawn in place; any
     other line first clears it. While start-up bars are on screen
-    (``display``), lines print above them.
+    (``display``), lines print above them. When stdout is the same terminal
+    (``--sink -``), the stdout sink clears the status before each flag and has
+    it redrawn after (:meth:`clear`, :meth:`redraw`: a
+    :class:`~netflag.io.sinks.stdout.Screen`).
     """
 
     def __init__(self, log_format: LogFormat, terminal: bool, display: Display | None = None):
@@ -71,6 +84,8 @@ class Stderr:
         self.terminal = terminal and not self.json
         self.display = display
         self._drawn = False  # a status line is on screen, without its newline
+        self._status = ""  # the status line last drawn
+        self._hidden = ""  # the status line clear() took off the screen, for redraw()
 
     @property
     def status_seconds(self) -> float:
@@ -86,6 +101,19 @@ class Stderr:
         sys.stderr.flush()
         self._drawn = False
 
+    def clear(self) -> None:
+        """Take the status line off the screen (stdout is about to write on it)."""
+        if self._drawn:
+            sys.stderr.write(CLEAR)
+            sys.stderr.flush()
+            self._drawn = False
+            self._hidden = self._status
+
+    def redraw(self) -> None:
+        """Put back, below what was written meanwhile, the status line :meth:`clear` took off."""
+        if self._hidden and not self._drawn:
+            self._draw(self._hidden)
+
     def record(self, level: str, message: str, fields: Mapping[str, object] | None = None) -> None:
         """A message of netflag's own (not a library log record): JSON, or ``netflag: message``."""
         self.line(json_line(level, message, fields) if self.json else f"netflag: {message}")
@@ -95,11 +123,14 @@ class Stderr:
         if self.json:
             self.line(json_line("info", "status", status.fields(), logger="netflag.live"))
         elif self.terminal:
-            sys.stderr.write(f"{CLEAR}netflag: {status}")
-            sys.stderr.flush()
-            self._drawn = True
+            self._draw(f"netflag: {status}")
         else:
             self.line(f"netflag: {status}")
+
+    def _draw(self, text: str) -> None:
+        sys.stderr.write(f"{CLEAR}{text}")
+        sys.stderr.flush()
+        self._drawn, self._status, self._hidden = True, text, ""
 
     def summary(self, summary: LiveSummary) -> None:
         """The closing line: the text one replay users know, or a ``stopped`` record."""

@@ -4,7 +4,8 @@ Library functions announce their phases through :class:`netflag.runtime.progress
 :func:`progress_display` decides whether anyone watches (stderr is a terminal
 and the input is large, unless ``--progress``/``--no-progress`` says) and only
 then imports rich (:mod:`netflag.cli.bars`), so ``--help`` and short runs never
-pay for it.
+pay for it. Off a terminal (``--progress`` into a pipe or a log) the phases
+are plain lines instead (:mod:`netflag.cli.plain`): no escape codes, nothing erased.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ ProgressOption = Annotated[
     typer.Option(
         "--progress/--no-progress",
         help="Show phases and progress bars on stderr. Default: when stderr is a terminal"
-        " and the input is large; --progress also on a pipe.",
+        " and the input is large; --progress also elsewhere, as plain lines (one per phase"
+        " and every few seconds).",
         show_default=False,
     ),
 ]
@@ -54,13 +56,19 @@ def progress_display(choice: bool | None, large: bool) -> Iterator[Display]:
     """A :class:`Display` for the run: rich bars on stderr when :func:`wanted`, else plain.
 
     ``display.progress`` goes to the library; ``display.say`` prints a line
-    without breaking the bars. ``--progress`` draws them even when stderr is
-    not a terminal (a pipe, a test).
+    without breaking the bars. ``--progress`` when stderr is not a terminal (a
+    pipe, a log file) writes each phase as plain lines instead of bars.
     """
     if not wanted(choice, large):
         yield Display()  # no bars: no need to import rich either
         return
+    if not sys.stderr.isatty():
+        from netflag.cli.plain import Lines
+
+        with Lines() as lines:
+            yield lines
+        return
     from netflag.cli.bars import Bars
 
-    with Bars(force_terminal=choice is True) as bars:
+    with Bars() as bars:
         yield bars

@@ -12,6 +12,7 @@ from netflag.analysis.explain import Explanation
 from netflag.analysis.sweep import SweepResult
 from netflag.analysis.tables import Table
 from netflag.engine.money import decimal_text
+from netflag.io.counts import count
 
 TERMINAL_ROWS = 50  # per report table; a terminal is for reading, files are for all
 
@@ -32,8 +33,8 @@ def print_explanation(found: Explanation) -> None:
     rows = [
         ("purchase", f"user {found.user} buys {facts['amount']} ({where})"),
         ("parameters", f"D={facts['D']} T={facts['T']} k={facts['k']}"),
-        ("network", f"{facts['network_size']:,} users within distance {facts['D']}"),
-        ("baseline", f"{facts['n']} purchases"),
+        ("network", f"{count(facts['network_size'], 'user')} within distance {facts['D']}"),
+        ("baseline", count(facts["n"], "purchase")),
         ("mean", facts["mean"] or "-"),
         ("sd", facts["sd"] or "-"),
         ("threshold", facts["threshold"] or "-"),
@@ -66,7 +67,7 @@ def print_tables(tables: list[Table], max_rows: int = TERMINAL_ROWS) -> None:
         more = len(table.rows) - max_rows
         shown = RichTable(
             title=table.title,
-            caption=f"{more:,} more rows with --json or --out" if more > 0 else None,
+            caption=f"{count(more, 'more row')} with --json or --out" if more > 0 else None,
         )
         for column in table.columns:
             shown.add_column(column, justify="right")
@@ -111,9 +112,9 @@ def print_sweep(result: SweepResult) -> None:
     """One row per setting; the default's row is marked."""
     default = result.default
     table = RichTable(
-        title=f"Flags per setting ({result.checked:,} stream purchases checked)",
+        title=f"Flags per setting ({count(result.checked, 'stream purchase')} checked)",
         caption=f"default: D={default.D} T={default.T} k={decimal_text(default.k)}, "
-        f"{len(result.flags[default]):,} flags",
+        f"{count(len(result.flags[default]), 'flag')}",
     )
     for column in ("D", "T", "k", "flags", "overlap", "added", "missed", ""):
         table.add_column(column, justify="right")

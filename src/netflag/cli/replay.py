@@ -13,11 +13,14 @@ from netflag.cli.app import (
     DegreeOption,
     MultiplierOption,
     RayOption,
+    RayTokenOption,
     StrictOption,
     TrackedOption,
     WorkersOption,
     app,
     fail,
+    interruptible,
+    output_path,
 )
 from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, total_size
 from netflag.errors import NetflagError
@@ -38,41 +41,61 @@ def replay(
     ],
     out: Annotated[
         Path,
-        typer.Argument(metavar="OUT", help="Where to write the flagged purchases (JSON Lines)."),
+        typer.Argument(
+            metavar="OUT",
+            parser=output_path,
+            help="Where to write the flagged purchases (JSON Lines); - for stdout.",
+        ),
     ],
     D: DegreeOption = None,
     T: TrackedOption = None,
     k: MultiplierOption = None,
     rejects: Annotated[
         Path | None,
-        typer.Option(help="Also write each rejected line, with file, line and reason, here."),
+        typer.Option(
+            metavar="FILE",
+            parser=output_path,
+            help="Also write each rejected line, with file, line and reason, here.",
+        ),
     ] = None,
     strict: StrictOption = False,
     progress: ProgressOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line.")] = False,
     actions: Annotated[
         Path | None,
-        typer.Option(help="Also write each flag's feed audience and friend recommendations here."),
+        typer.Option(
+            metavar="FILE",
+            parser=output_path,
+            help="Also write each flag's feed audience and friend recommendations here.",
+        ),
     ] = None,
     max_recommendations: Annotated[
         int, typer.Option(min=0, help="At most this many friend recommendations per flag.")
     ] = 10,
     workers: WorkersOption = None,
     ray: RayOption = None,
+    ray_token_file: RayTokenOption = None,
 ) -> None:
     """Replay BATCH then STREAM and write every flagged purchase to OUT.
 
     Bad lines are reported on stderr as FILE:LINE: reason and skipped. OUT is
-    always written (empty when nothing is flagged).
+    always written (empty when nothing is flagged), and only when the run
+    succeeds: a file is written under a temporary name and renamed over it (a
+    symlink's target is replaced, the link stays); - (stdout), a FIFO or a
+    device such as /dev/null gets the whole output at the end. --rejects and
+    --actions are written the same way.
     """
     from netflag.distributed.ray_pool import optional_pool
+    from netflag.modes.replay import check_inputs
     from netflag.modes.replay import replay as run_replay
     from netflag.runtime.actions import actions_file
 
     large = total_size(batch, stream) >= MIN_BYTES
     try:
+        check_inputs(out, batch, stream, outputs=[p for p in (rejects, actions) if p])
         with (
-            optional_pool(workers, ray) as pool,
+            interruptible(),
+            optional_pool(workers, ray, ray_token_file) as pool,
             progress_display(progress, large) as display,
             actions_file(actions, max_recommendations) as on_flag,
         ):
@@ -114,7 +137,11 @@ def _presets(incomplete: str) -> list[str]:
 def generate(
     outdir: Annotated[
         Path,
-        typer.Argument(metavar="OUTDIR", help="Folder for batch_log.json and stream_log.json."),
+        typer.Argument(
+            metavar="OUTDIR",
+            parser=output_path,
+            help="Folder for batch_log.json and stream_log.json.",
+        ),
     ],
     preset: Annotated[
         str,
@@ -126,32 +153,42 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bytes.")] = 0,
     progress: ProgressOption = None,
 ) -> None:
-    """Write a realistic synthetic batch log and stream log into OUTDIR."""
+    """Write a realistic synthetic batch log and stream log into OUTDIR.
+
+    Both files appear when both are whole (each written under a temporary name,
+    then renamed): an interrupted or failed run leaves neither.
+    """
     import time
 
     from netflag.devtools.generate import PRESETS
     from netflag.devtools.generate import generate as run_generate
+    from netflag.io.counts import count
+    from netflag.io.output import is_stdout
 
     if preset not in PRESETS:
         raise typer.BadParameter(
             f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}", param_hint="--preset"
         )
+    if is_stdout(outdir):
+        raise typer.BadParameter(
+            "- (stdout) cannot hold two files: name a folder", param_hint="OUTDIR"
+        )
     started = time.perf_counter()
     lines = PRESETS[preset].batch_lines + PRESETS[preset].stream_lines
-    with progress_display(progress, lines >= GENERATE_MIN_LINES) as display:
-        shown = display.progress
-        if shown is not None:
-            shown.phase("write logs", lines, "lines")
-        try:
+    try:
+        with interruptible(), progress_display(progress, lines >= GENERATE_MIN_LINES) as display:
+            shown = display.progress
+            if shown is not None:
+                shown.phase("write logs", lines, "lines")
             result = run_generate(
                 outdir, preset, seed, progress=None if shown is None else _lines_done(shown)
             )
-        except OSError as error:
-            raise fail(NetflagError(f"cannot write {outdir}: {error.strerror}")) from None
-        if shown is not None:
-            shown.finish()
+            if shown is not None:
+                shown.finish()
+    except NetflagError as error:
+        raise fail(error) from None
     sys.stderr.write(
-        f"netflag: wrote {result.batch_lines:,} batch lines and {result.stream_lines:,} "
-        f"stream lines ({result.users:,} users) to {outdir} "
+        f"netflag: wrote {count(result.batch_lines, 'batch line')} and "
+        f"{count(result.stream_lines, 'stream line')} ({count(result.users, 'user')}) to {outdir} "
         f"in {time.perf_counter() - started:.2f} s\n"
     )

@@ -16,6 +16,8 @@ from netflag.cli.app import DegreeOption, MultiplierOption, TrackedOption, app, 
 from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, total_size
 from netflag.cli.signals import stop_signals
 from netflag.errors import InputError, NetflagError
+from netflag.io.counts import count
+from netflag.io.reader import describe_os_error
 
 INSTALL = 'netflag serve needs its extra: pip install "netflag[serve]"'
 
@@ -37,8 +39,10 @@ def is_loopback(host: str) -> bool:
 def read_token(path: Path) -> str:
     try:
         token = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read the token file {path}: {error}") from None
+    except OSError as error:
+        raise InputError(f"cannot read the token file {path}: {describe_os_error(error)}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"cannot read the token file {path}: it is not UTF-8 text") from None
     if len(token) < 16:
         raise InputError(f"{path}: the token must be at least 16 characters")
     return token
@@ -164,10 +168,10 @@ def serve(
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     logger.info(
-        "http://%s:%d (%s users, log at event %s, %s)",
+        "http://%s:%d (%s, log at event %s, %s)",
         shown,
         bound_port,
-        f"{service.engine.users:,}",
+        count(service.engine.users, "user"),
         f"{service.synced:,}",
         "token required" if token else "no token",
     )

@@ -3,8 +3,9 @@
 The original medium batch log (500,000 lines) is not available, so benchmarks,
 demos and tests need a stand-in. Everything is drawn from one
 ``random.Random(seed)``, so a preset and a seed always give byte-identical files.
-Pure standard library and no imports from the rest of netflag, so it cannot
-drift with the engine it is meant to exercise.
+Pure standard library, and nothing from the engine it is meant to exercise, so
+it cannot drift with it; its files are written as every output is
+(:class:`netflag.io.output.AtomicFile`): both appear whole, or neither does.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
+
+from netflag.errors import InputError
+from netflag.io.output import AtomicFile, write_error
 
 __all__ = ["PRESETS", "GenerateSummary", "Preset", "generate"]
 
@@ -49,6 +54,7 @@ PRESETS: dict[str, Preset] = {
     "xl": Preset(users=1_000_000, batch_lines=20_000_000, stream_lines=200_000),
 }
 
+BATCH_NAME, STREAM_NAME = "batch_log.json", "stream_log.json"
 BATCH_START = datetime(2017, 6, 13)
 CHUNK_LINES = 10_000  # lines buffered per writelines(): bounds memory
 PROGRESS_EVERY = 50_000
@@ -166,7 +172,12 @@ def generate(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> GenerateSummary:
-    """Write ``batch_log.json`` and ``stream_log.json`` into ``outdir``."""
+    """Write ``batch_log.json`` and ``stream_log.json`` into ``outdir``.
+
+    Both appear when both are whole: a failed or interrupted run leaves neither
+    (nor ``outdir``, if it made it). Errors writing them are
+    one-line :class:`~netflag.errors.InputError` naming the file.
+    """
     if isinstance(preset, str):
         if preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
@@ -175,7 +186,32 @@ def generate(
         raise ValueError(f"preset needs users >= 2, batch_lines >= 1, stream_lines >= 0: {preset}")
 
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    made = not outdir.exists()
+    if not made and not outdir.is_dir():
+        raise InputError(f"cannot write {outdir}: Not a directory")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise write_error(outdir, error) from None
+    try:
+        with AtomicFile(outdir / BATCH_NAME) as batch, AtomicFile(outdir / STREAM_NAME) as stream:
+            return _write(batch, stream, outdir, preset, seed, progress)
+    except BaseException:
+        if made:
+            with suppress(OSError):
+                outdir.rmdir()  # only if empty: what this run made, and nothing else
+        raise
+
+
+def _write(
+    batch: BinaryIO,
+    stream: BinaryIO,
+    outdir: Path,
+    preset: Preset,
+    seed: int,
+    progress: Callable[[int, int], None] | None,
+) -> GenerateSummary:
+    """Draw the logs and write them into ``batch`` and ``stream``."""
     rng = random.Random(seed)
     order = list(range(preset.users))
     rng.shuffle(order)  # hubs are the oldest nodes: give them scattered ids
@@ -188,9 +224,9 @@ def generate(
     total = preset.batch_lines + preset.stream_lines
     done = 0
 
-    def emit(fh: TextIO, lines: list[str]) -> None:
+    def emit(fh: BinaryIO, lines: list[str]) -> None:
         nonlocal done
-        fh.writelines(lines)
+        fh.write("".join(lines).encode())
         before, done = done, done + len(lines)
         if progress is not None and before // PROGRESS_EVERY != done // PROGRESS_EVERY:
             progress(done, total)
@@ -210,8 +246,6 @@ def generate(
             f'"id": "{ids[u]}", "amount": "{c // 100}.{c % 100:02d}"}}\n'
         )
 
-    batch_path = outdir / "batch_log.json"
-    stream_path = outdir / "stream_log.json"
     body = preset.batch_lines - 1
     plan = graph.growth_plan()
     befriends = sum(plan)
@@ -222,56 +256,56 @@ def generate(
     slots = max(befriends + unfriends, math.ceil(body * _GRAPH_PHASE))
     grow = graph.growth(plan)
 
-    with batch_path.open("w", encoding="utf-8", newline="\n") as fh:
-        emit(fh, [f'{{"D":"{preset.D}", "T":"{preset.T}"}}\n'])
-        for start in range(0, body, CHUNK_LINES):
-            lines: list[str] = []
-            for _ in range(min(CHUNK_LINES, body - start)):
-                ts = clock.tick()
-                graph_left = befriends + unfriends
-                if slots > 0 and rnd() * slots < graph_left:
-                    edge = graph.random_edge() if rnd() * graph_left < unfriends else None
-                    if edge is not None:
-                        unfriends -= 1
-                        graph.discard(*edge)
-                        kind = "unfriend"
-                    else:
-                        befriends -= 1
-                        edge = next(grow)
-                        graph.add(*edge)
-                        kind = "befriend"
-                    a, b = edge if rnd() < 0.5 else edge[::-1]
-                    lines.append(_pair_line(kind, ts, ids[a], ids[b]))
+    emit(batch, [f'{{"D":"{preset.D}", "T":"{preset.T}"}}\n'])
+    for start in range(0, body, CHUNK_LINES):
+        lines: list[str] = []
+        for _ in range(min(CHUNK_LINES, body - start)):
+            ts = clock.tick()
+            graph_left = befriends + unfriends
+            if slots > 0 and rnd() * slots < graph_left:
+                edge = graph.random_edge() if rnd() * graph_left < unfriends else None
+                if edge is not None:
+                    unfriends -= 1
+                    graph.discard(*edge)
+                    kind = "unfriend"
                 else:
-                    lines.append(purchase(ts, 0.0))
-                slots -= 1
-            emit(fh, lines)
+                    befriends -= 1
+                    edge = next(grow)
+                    graph.add(*edge)
+                    kind = "befriend"
+                a, b = edge if rnd() < 0.5 else edge[::-1]
+                lines.append(_pair_line(kind, ts, ids[a], ids[b]))
+            else:
+                lines.append(purchase(ts, 0.0))
+            slots -= 1
+        emit(batch, lines)
 
     clock.skip()
-    with stream_path.open("w", encoding="utf-8", newline="\n") as fh:
-        for start in range(0, preset.stream_lines, CHUNK_LINES):
-            lines = []
-            for _ in range(min(CHUNK_LINES, preset.stream_lines - start)):
-                ts = clock.tick()
-                r = rnd()
-                if r < _STREAM_UNFRIEND:
-                    edge = graph.random_edge() if rnd() < _UNFRIEND_EXISTING else None
-                    if edge is None:
-                        a = int(rnd() * n)
-                        edge = (a, (a + 1 + int(rnd() * (n - 1))) % n)
-                    graph.discard(*edge)
-                    lines.append(_pair_line("unfriend", ts, ids[edge[0]], ids[edge[1]]))
-                elif r < _STREAM_UNFRIEND + _STREAM_BEFRIEND:
-                    a, b = _new_friendship(graph, rng)
-                    graph.add(a, b)
-                    lines.append(_pair_line("befriend", ts, ids[a], ids[b]))
-                else:
-                    lines.append(purchase(ts, _ANOMALY_RATE))
-            emit(fh, lines)
+    for start in range(0, preset.stream_lines, CHUNK_LINES):
+        lines = []
+        for _ in range(min(CHUNK_LINES, preset.stream_lines - start)):
+            ts = clock.tick()
+            r = rnd()
+            if r < _STREAM_UNFRIEND:
+                edge = graph.random_edge() if rnd() < _UNFRIEND_EXISTING else None
+                if edge is None:
+                    a = int(rnd() * n)
+                    edge = (a, (a + 1 + int(rnd() * (n - 1))) % n)
+                graph.discard(*edge)
+                lines.append(_pair_line("unfriend", ts, ids[edge[0]], ids[edge[1]]))
+            elif r < _STREAM_UNFRIEND + _STREAM_BEFRIEND:
+                a, b = _new_friendship(graph, rng)
+                graph.add(a, b)
+                lines.append(_pair_line("befriend", ts, ids[a], ids[b]))
+            else:
+                lines.append(purchase(ts, _ANOMALY_RATE))
+        emit(stream, lines)
 
     if progress is not None:
         progress(done, total)
-    return GenerateSummary(batch_path, stream_path, preset.batch_lines, preset.stream_lines, n)
+    return GenerateSummary(
+        outdir / BATCH_NAME, outdir / STREAM_NAME, preset.batch_lines, preset.stream_lines, n
+    )
 
 
 def _new_friendship(graph: _Graph, rng: random.Random) -> tuple[int, int]:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import redis
 from redis.backoff import NoBackoff
@@ -35,7 +35,7 @@ FIRST_CONNECT_SECONDS = 10.0  # ...or this long if Redis never answered: likely 
 
 @dataclass(frozen=True, slots=True)
 class RedisURL:
-    """``redis://HOST:PORT/STREAM?group=G&consumer=C&db=N``; only the stream is required."""
+    """``redis://HOST[:PORT]/STREAM?group=G&consumer=C&db=N``: host and stream required."""
 
     text: str
     host: str
@@ -47,27 +47,56 @@ class RedisURL:
 
 
 def parse_url(text: str) -> RedisURL:
-    """Split a Redis stream URL, or say in one line what is wrong with it."""
+    """Split a Redis stream URL, or say in one line what is wrong with it.
+
+    Nothing is dropped silently: a URL without ``//HOST`` (``redis:/host/s``),
+    credentials, a ``#fragment``, an unknown or repeated option is refused.
+
+    >>> url = parse_url("redis://h:7000/a%2Fb?group=g&consumer=c&db=2")
+    >>> url.host, url.port, url.stream, url.group, url.consumer, url.db
+    ('h', 7000, 'a/b', 'g', 'c', 2)
+    """
+    example = "redis://HOST[:PORT]/STREAM[?group=G&consumer=C&db=N]"
     parts = urlsplit(text)
-    stream = unquote(parts.path[1:])
-    example = "redis://HOST:PORT/STREAM"
-    if parts.scheme != "redis" or not stream:
-        raise InputError(f"{text}: expected {example}")
+
+    def refuse(problem: str) -> InputError:
+        return InputError(f"{text}: {problem}, as in {example}")
+
+    if parts.scheme != "redis" or not text[len("redis:") :].startswith("//"):
+        raise refuse("expected redis://HOST")
+    if "@" in parts.netloc:  # said without the password it may hold
+        hidden = text.replace(parts.netloc, "***@" + parts.netloc.rpartition("@")[2], 1)
+        raise InputError(f"{hidden}: a user or password is not supported, as in {example}")
+    if not parts.hostname:
+        raise refuse("the HOST is missing")
     try:
-        port = parts.port or 6379
+        port = parts.port
     except ValueError:
-        raise InputError(f"{text}: the port must be a number, as in {example}") from None
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        port = 0
+    if port == 0 or (port is None and parts.netloc.endswith(":")):
+        raise refuse("the port must be a number from 1 to 65535")
+    stream = unquote(parts.path[1:])
+    if not stream:
+        raise refuse("the STREAM is missing")
+    if parts.fragment:
+        raise refuse(f"unexpected #{parts.fragment}")
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = dict(pairs)
     unknown = set(query) - {"group", "consumer", "db"}
     if unknown:
-        raise InputError(f"{text}: unknown option {sorted(unknown)[0]!r} (group, consumer, db)")
+        raise refuse(f"unknown option {sorted(unknown)[0]!r} (group, consumer, db)")
+    for key in query:
+        if [name for name, _ in pairs].count(key) > 1:
+            raise refuse(f"{key} given twice")
+        if not query[key]:
+            raise refuse(f"{key} is empty")
     db = query.get("db", "0")
-    if not db.isdigit():
-        raise InputError(f"{text}: db must be a number")
+    if not (db.isascii() and db.isdigit()):
+        raise refuse(f"db must be a number, not {db!r}")
     return RedisURL(
         text,
-        parts.hostname or "localhost",
-        port,
+        parts.hostname,
+        port or 6379,
         stream,
         query.get("group", "netflag"),
         query.get("consumer", "live"),

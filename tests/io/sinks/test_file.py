@@ -79,7 +79,9 @@ def test_list_sink_trims_to_the_checkpoint() -> None:
         sink.resume({"count": 5}, "run")
 
 
-@pytest.mark.parametrize("url", ["ftp://x", "file:"])
-def test_bad_sink_urls(url: str) -> None:
-    with pytest.raises(InputError, match="unknown sink"):
+@pytest.mark.parametrize(
+    ("url", "problem"), [("ftp://x", "unknown scheme 'ftp:'"), ("file:", "no path after file:")]
+)
+def test_bad_sink_urls(url: str, problem: str) -> None:
+    with pytest.raises(InputError, match=f"^sink '{url}': {problem}; use -, file:PATH, "):
         open_sink(url)

@@ -174,7 +174,7 @@ def test_open_source(url: str, kind: type) -> None:
     assert isinstance(open_source(url), kind)
 
 
-@pytest.mark.parametrize("url", ["kafka://host/topic", "file:", "redis://host:port/s"])
+@pytest.mark.parametrize("url", ["ftp://host/topic", "file:", "redis://host:port/s"])
 def test_bad_source_urls_are_one_line_errors(url: str) -> None:
     with pytest.raises(InputError) as error:
         open_source(url)
@@ -241,3 +241,21 @@ def test_a_long_line_is_read_in_one_poll_not_one_chunk_per_poll(tmp_path: Path, 
         (1, MAX_LINE_BYTES + 2),
         (2, 2),
     ]
+
+
+def test_positions_in_words(tmp_path: Path) -> None:
+    """For the log's ``checkpoint at ...`` (issue 18: it printed the position's dict)."""
+    path = tmp_path / "s.json"
+    path.write_bytes(b"a\n" * 1_000)
+    source = FileSource(str(path))
+    source.resume(None)
+    *_, (position, _) = source.poll(1.0, 1_000)
+    assert source.position_text(position) == "line 1,000 (byte 2,000)"
+    assert source.position_text(None) == "the start of the source"
+    source.close()
+    assert StdinSource().position_text({"offset": 92_158, "line": 1_000}) == (
+        "line 1,000 (byte 92,158)"
+    )
+    listed = ListSource([b"a", b"b"])
+    assert listed.position_text({"index": 2}) == "line 2"
+    assert listed.position_text(None) == "the start of the source"

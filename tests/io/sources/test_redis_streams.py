@@ -102,5 +102,12 @@ def test_urls_and_entry_ids() -> None:
     assert (url.host, url.port, url.stream, url.group, url.consumer, url.db) == (
         "h", 7000, "a/b", "g", "c", 2,
     )  # fmt: skip
-    assert parse_url("redis:///s").port == 6379
+    assert parse_url("redis://h/s").port == 6379
     assert entry_key("12-3") < entry_key("12-10") < entry_key(b"13-0")
+
+
+def test_a_position_in_words_is_its_entry_id() -> None:
+    source = RedisSource("redis://127.0.0.1:1/s")  # no command is sent: no server needed
+    assert source.position_text({"id": "1700000000-0"}) == "entry 1700000000-0"
+    assert source.position_text(None) == "the start of the source"
+    source.close()

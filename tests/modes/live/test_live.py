@@ -8,8 +8,6 @@ entry ids instead of line numbers).
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import random
 import re
@@ -28,7 +26,6 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from netflag.cli import app
-from netflag.devtools.generate import Preset, generate
 from netflag.devtools.servers import RedisServer
 from netflag.engine import EngineState
 from netflag.errors import CheckpointError
@@ -38,45 +35,12 @@ from netflag.modes.live import Live, LiveOptions, LiveOutputs, LiveStatus
 from netflag.modes.live.run import POLL_LINES
 from netflag.modes.replay import replay
 from netflag.runtime.journal import Journal
+from netflag.runtime.progress import Recorder
 from netflag.version import __version__
 from tests import paths
 from tests.hostile import ISSUE_LINES
 from tests.logs import event_logs
-
-NETFLAG = [sys.executable, "-m", "netflag"]
-BAD_HOUR = (
-    b'{"event_type":"purchase", "timestamp":"2017-06-13 25:00:00", "id": "1", "amount": "5"}\n'
-)
-
-
-@pytest.fixture(scope="module")
-def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | bytes | list[bytes]]:
-    """A small generated log with bad lines and finer amounts mixed in, and replay's output."""
-    folder = tmp_path_factory.mktemp("logs")
-    made = generate(folder, Preset(users=200, batch_lines=2_000, stream_lines=3_000), seed=11)
-    lines: list[bytes] = []
-    for i, line in enumerate(made.stream_path.read_bytes().splitlines(keepends=True)):
-        if i % 900 == 450 and b"purchase" in line:  # a JSON number with 3 decimals: rescales
-            line = re.sub(rb'"amount": "[0-9.]+"', b'"amount": 7.125', line)
-        lines.append(line)
-        if i % 400 == 7:
-            lines.append(BAD_HOUR)
-        if i % 400 == 207:
-            lines.append(b"not json at all\n")
-    stream = folder / "stream.json"
-    stream.write_bytes(b"".join(lines))
-    out, rejects = folder / "expected.json", folder / "expected_rejects.json"
-    subprocess.run([*NETFLAG, "replay", made.batch_path, stream, out, "--rejects", rejects, "-q"],
-                   check=True)  # fmt: skip
-    flags = out.read_bytes()
-    assert flags.count(b"\n") > 30, "the data should flag enough purchases to mean something"
-    return {"batch": made.batch_path, "stream": stream, "lines": lines, "flags": flags,
-            "rejects": rejects.read_bytes()}  # fmt: skip
-
-
-def reasons(dead_letters: bytes) -> list[tuple[str, str]]:
-    return [(r["reason"], r["raw"]) for r in map(json.loads, dead_letters.splitlines())]
-
+from tests.modes.live.runs import NETFLAG, checkpointed_since, finish, live_args, reasons, spawn
 
 # --- in process ---------------------------------------------------------------------------
 
@@ -225,7 +189,7 @@ def test_one_line_errors_and_exit_2(logs, tmp_path: Path, monkeypatch) -> None:
     runner = CliRunner()
     cases = [
         (["live", tmp_path / "missing.json", "file:x"], "cannot read"),
-        (["live", logs["batch"], "kafka://x/y"], "unknown source"),
+        (["live", logs["batch"], "ftp://x/y"], "SOURCE 'ftp://x/y': unknown scheme 'ftp:'"),
         (["live", logs["batch"], "-", "--sink", "redis://h:x/s"], "port must be a number"),
         (["produce", logs["stream"], "redis://127.0.0.1:1/s", "--rate", "0"], "cannot reach"),
     ]
@@ -240,25 +204,25 @@ def test_one_line_errors_and_exit_2(logs, tmp_path: Path, monkeypatch) -> None:
         assert "Traceback" not in result.stderr and len(warnings) <= 1
 
 
-def test_missing_redis_package_says_how_to_install_it(logs, monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "redis", None)  # as if it were not installed
-    for name in ["netflag.io.redis_client", "netflag.io.sources.redis_streams"]:
+@pytest.mark.parametrize(
+    ("package", "modules", "url", "hint"),
+    [
+        ("redis", ["netflag.io.redis_client", "netflag.io.sources.redis_streams"],
+         "redis://localhost/s", 'Redis needs the redis package: pip install "netflag[redis]"'),
+        ("confluent_kafka", ["netflag.io.kafka_client", "netflag.io.sources.kafka"],
+         "kafka://localhost:9092/t",
+         'Kafka needs the confluent-kafka package: pip install "netflag[kafka]"'),
+    ],
+)  # fmt: skip
+def test_a_missing_package_says_how_to_install_it(
+    logs, monkeypatch, package: str, modules: list[str], url: str, hint: str
+) -> None:
+    monkeypatch.setitem(sys.modules, package, None)  # as if it were not installed
+    for name in modules:
         monkeypatch.delitem(sys.modules, name, raising=False)
-    result = CliRunner().invoke(app, ["live", str(logs["batch"]), "redis://localhost/s"])
+    result = CliRunner().invoke(app, ["live", str(logs["batch"]), url])
     assert result.exit_code == 2
-    assert result.stderr == (
-        'error: redis://localhost/s: Redis needs the redis package: pip install "netflag[redis]"\n'
-    )
-
-
-def spawn(*args: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*NETFLAG, *map(str, args)], stderr=subprocess.PIPE)
-
-
-def live_args(logs, source: str, work: Path, *more: object) -> list[object]:
-    return ["live", logs["batch"], source, "--sink", f"file:{work / 'flags.json'}", *more,
-            "--rejects", f"file:{work / 'rejects.json'}", "--state", work / "state",
-            "--checkpoint-every", "150", "--checkpoint-seconds", "0.3", "-q"]  # fmt: skip
+    assert result.stderr == f"error: {url}: {hint}\n"
 
 
 def feed_file(lines: list[bytes], path: Path, per_second: float) -> threading.Thread:
@@ -274,15 +238,6 @@ def feed_file(lines: list[bytes], path: Path, per_second: float) -> threading.Th
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
-
-
-def checkpointed_since(log: Path, spawned: int) -> bool:
-    """Whether a checkpoint (a mark in the journal's log) was written after ``spawned``."""
-    stamps = []
-    for path in log.glob("*.wal") if log.exists() else []:
-        with contextlib.suppress(FileNotFoundError):  # a restart cuts the log meanwhile
-            stamps.append(path.stat().st_mtime_ns)
-    return max(stamps, default=0) > spawned
 
 
 def kill_repeatedly(args: list[object], feeder: threading.Thread, seed: int, work: Path) -> int:
@@ -312,13 +267,6 @@ def kill_repeatedly(args: list[object], feeder: threading.Thread, seed: int, wor
         kills += 1
         sizes.append(flags.stat().st_size if flags.exists() else 0)
     return sum(size > 0 for size in sizes)
-
-
-def finish(args: list[object]) -> str:
-    done = subprocess.run([*NETFLAG, *map(str, args), "--idle-timeout", "1"],
-                          capture_output=True, timeout=60)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stderr.decode()
 
 
 def test_sigkill_at_random_points_while_following_a_file(logs, tmp_path: Path) -> None:
@@ -454,4 +402,26 @@ def test_a_crash_while_the_first_snapshot_is_written_loads_the_batch_again(
     Live(logs["batch"], FileSource(str(logs["stream"])), outputs, LiveOptions(state=state)).run(
         idle_timeout=0.05
     )
+    assert out.read_bytes() == logs["flags"]
+
+
+def test_a_resume_before_any_event_does_not_load_the_batch_again(logs, tmp_path: Path) -> None:
+    """Issue 18: while the source had given nothing, every restart loaded the whole batch
+    again (the fresh run's first mark outranked the batch's snapshot)."""
+    stream, state, out = tmp_path / "stream.json", tmp_path / "state", tmp_path / "flags.json"
+    stream.write_bytes(b"")
+
+    def start(batch: Path) -> Recorder:
+        seen = Recorder()
+        options = LiveOptions(state=state, progress=seen)
+        outputs = LiveOutputs([FileSink(str(out))])
+        Live(batch, FileSource(str(stream)), outputs, options).run(idle_timeout=0.05)
+        return seen
+
+    assert start(logs["batch"]).phases == ["load batch", "write checkpoint"]
+    gone = tmp_path / "gone.json"  # BATCH is unused on a resume: it need not even exist
+    for _ in range(2):
+        assert start(gone).phases == ["restore snapshot", "write checkpoint"]
+    stream.write_bytes(b"".join(logs["lines"]))
+    start(gone)
     assert out.read_bytes() == logs["flags"]

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from netflag.cli import app
 from netflag.cli.logs import LogFormat, Stderr
 from netflag.devtools.generate import Preset, generate
 from netflag.io.sinks import ListSink
@@ -82,6 +84,12 @@ def test_json_logs_parse_and_carry_the_numbers(logs, tmp_path: Path) -> None:
     checkpoints = [r for r in records if str(r["message"]).startswith("checkpoint at")]
     assert checkpoints and isinstance(checkpoints[-1]["position"], dict)
     assert checkpoints[-1]["position"]["line"] == len(logs["lines"])
+    # The message says the position in words; the field keeps it as data (issue 18).
+    size, count = logs["stream"].stat().st_size, len(logs["lines"])
+    assert checkpoints[0]["message"] == "checkpoint at the start of the source"
+    assert checkpoints[0]["position"] is None
+    assert checkpoints[-1]["message"] == f"checkpoint at line {count:,} (byte {size:,})"
+    assert checkpoints[-1]["position"]["offset"] == size
 
     stopped = records[-1]
     assert stopped["message"] == "stopped" and stopped["logger"] == "netflag.live"
@@ -89,6 +97,29 @@ def test_json_logs_parse_and_carry_the_numbers(logs, tmp_path: Path) -> None:
     assert stopped["rejected"] == len(logs["reasons"]) == 3
     assert stopped["handled"] == len(logs["lines"])
     assert (stopped["D"], stopped["T"], stopped["k"]) == (3, 50, "3")
+
+
+def test_verbose_text_logs_say_positions_in_words(logs, tmp_path: Path) -> None:
+    """Issue 18: ``checkpoint at None``, ``checkpoint at {'inode': ..., 'offset': ...}``."""
+    args = ["live", str(logs["batch"]), f"file:{logs['stream']}", "--sink", f"file:{tmp_path}/f",
+            "--state", str(tmp_path / "state"), "-v", "--idle-timeout", "0.2"]  # fmt: skip
+    size, count = logs["stream"].stat().st_size, len(logs["lines"])
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.stderr
+    said = first.stderr.splitlines()
+    at = [line for line in said if line.startswith("checkpoint at")]
+    assert at[0] == "checkpoint at the start of the source"
+    assert at[-1] == f"checkpoint at line {count:,} (byte {size:,})"
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.stderr
+    resumed = [line for line in again.stderr.splitlines() if line.startswith("resumed")]
+    events = count - len(logs["reasons"])  # the stream's events, bad lines not counted
+    assert resumed == [
+        f"resumed from file:{logs['stream']} at line {count:,} (byte {size:,})"
+        f" ({events:,} events so far)"
+    ]
+    for line in [*said, *again.stderr.splitlines()]:
+        assert "None" not in line and "{" not in line, line
 
 
 def test_progress_never_draws_bars_into_json_logs(logs, tmp_path: Path) -> None:

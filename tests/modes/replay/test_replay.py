@@ -167,7 +167,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_summary_line(tmp_path: Path) -> None:
     summary, _, _ = run(tmp_path, ['{"D":"1", "T":"4"}', *BASE], [SPIKE, "x"], k="2.5")
     text = str(summary)
-    assert text.startswith("6 events read, 1 purchases checked, 1 flagged, 1 rejected in ")
+    assert text.startswith("6 events read, 1 purchase checked, 1 flagged, 1 rejected in ")
     assert text.endswith("s (D=1 T=4 k=2.5)")
 
 

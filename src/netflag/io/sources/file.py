@@ -23,7 +23,7 @@ from netflag.errors import InputError
 from netflag.io.limits import MAX_LINE_BYTES, too_long
 from netflag.io.output import rejection_record
 from netflag.io.reader import BOM, describe_os_error
-from netflag.io.sources.base import Lag, Line, Position
+from netflag.io.sources.base import Lag, Line, Position, line_and_byte
 
 log = logging.getLogger("netflag.live")
 CHUNK = 1 << 16
@@ -107,7 +107,7 @@ class FileSource:
         self._resume_at: Position | None = None
         self._waiting_logged = False
 
-    def resume(self, position: Position | None) -> None:
+    def resume(self, position: Position | None, run: str | None = None) -> None:
         self._resume_at = position
         self._open()
 
@@ -188,6 +188,9 @@ class FileSource:
     def reject_record(self, position: Position, reason: str, raw: bytes) -> bytes:
         return rejection_record(self._name, int(position["line"]), reason, raw)
 
+    def position_text(self, position: Position | None) -> str:
+        return line_and_byte(position)
+
     def lag(self) -> Lag | None:
         try:
             size = self._path.stat().st_size
@@ -211,7 +214,7 @@ class StdinSource:
         self._lines = _Lines()
         self._skip = 0
 
-    def resume(self, position: Position | None) -> None:
+    def resume(self, position: Position | None, run: str | None = None) -> None:
         self._fd = sys.stdin.fileno()
         if position is not None:
             self._skip = int(position["offset"])
@@ -241,6 +244,9 @@ class StdinSource:
 
     def reject_record(self, position: Position, reason: str, raw: bytes) -> bytes:
         return rejection_record("<stdin>", int(position["line"]), reason, raw)
+
+    def position_text(self, position: Position | None) -> str:
+        return line_and_byte(position)
 
     def lag(self) -> Lag | None:
         return None

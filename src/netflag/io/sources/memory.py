@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from netflag.io.output import rejection_record
-from netflag.io.sources.base import Lag, Line, Position
+from netflag.io.sources.base import START, Lag, Line, Position
 
 
 class ListSource:
@@ -26,7 +26,7 @@ class ListSource:
     def more(self, lines: list[bytes]) -> None:
         self._lines.extend(lines)
 
-    def resume(self, position: Position | None) -> None:
+    def resume(self, position: Position | None, run: str | None = None) -> None:
         self._next = int(position["index"]) if position else 0
         self.finished = False
 
@@ -47,6 +47,9 @@ class ListSource:
 
     def reject_record(self, position: Position, reason: str, raw: bytes) -> bytes:
         return rejection_record(self.url, int(position["index"]), reason, raw)
+
+    def position_text(self, position: Position | None) -> str:
+        return START if position is None else f"line {int(position['index']):,}"
 
     def lag(self) -> Lag | None:
         return Lag(len(self._lines) - self._next, "lines")

@@ -35,7 +35,7 @@ from netflag.io.redis_client import (
     parse_url,
     retrying,
 )
-from netflag.io.sources.base import Lag, Line, Position
+from netflag.io.sources.base import START, Lag, Line, Position
 
 ACK_CHUNK = 1_000
 
@@ -64,7 +64,7 @@ class RedisSource:
                 raise
         self._redis.xgroup_setid(stream, group, entry_id)
 
-    def resume(self, position: Position | None) -> None:
+    def resume(self, position: Position | None, run: str | None = None) -> None:
         entry_id = str(position["id"]) if position else "0-0"
         self._floor = entry_key(entry_id)
         self._last = entry_id
@@ -138,6 +138,9 @@ class RedisSource:
             "raw": raw.rstrip(b"\r\n").decode("utf-8", errors="replace"),
         }
         return orjson.dumps(record) + b"\n"
+
+    def position_text(self, position: Position | None) -> str:
+        return START if position is None else f"entry {position['id']}"
 
     def lag(self) -> Lag | None:
         """The consumer group's lag; None when Redis cannot tell (reads log why it is down)."""

@@ -51,7 +51,10 @@ def resume(
     snapshot = recovery.snapshot
     point, mark = recovery.seq, None if snapshot is None else snapshot.extra
     for record in recovery.records:
-        if "mark" in record.meta:
+        # A mark with no line between it and the snapshot adds nothing the snapshot lacks, and
+        # may be older: a fresh run's genesis mark (batch not loaded yet) stays in the segment
+        # the batch's snapshot rolls to while no line comes. The snapshot holds the state.
+        if "mark" in record.meta and (snapshot is None or record.first - 1 > recovery.seq):
             point, mark = record.first - 1, record.meta["mark"]
     if mark is None:
         return Resumed()

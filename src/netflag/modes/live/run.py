@@ -21,6 +21,7 @@ from typing import Any
 
 from netflag.distributed.pipeline import ShardedPipeline
 from netflag.engine import Params
+from netflag.io.counts import count
 from netflag.io.reader import numbered_lines
 from netflag.io.sources import Source
 from netflag.modes.live.options import LiveOptions, LiveOutputs
@@ -155,8 +156,12 @@ class Live:
             self._position, counts = checkpoint.source_position, checkpoint.counts
             for (_, sink), (_, position) in zip(self._outputs, checkpoint.sinks, strict=True):
                 sink.resume(position, self._run)
-            so_far = counts["events"]
-            _info(f"resumed from {checkpoint.source} ({so_far:,} events so far)", events=so_far)
+            so_far, at = counts["events"], self.source.position_text(self._position)
+            _info(
+                f"resumed from {checkpoint.source} at {at} ({count(so_far, 'event')} so far)",
+                events=so_far,
+                position=self._position,
+            )
         # Strict: stop before the last checkpoint moves, so a restart stops here again.
         rejected, dead = counts.get("rejected", 0), self.outputs.rejects
         rejects = Rejects(strict=options.strict, sink=dead, report=_warn, count=rejected)
@@ -173,7 +178,7 @@ class Live:
             )
             for warning in warnings:
                 log.warning("%s", warning)
-            _info(f"loaded {applied:,} batch events from {self.batch}", events=applied)
+            _info(f"loaded {count(applied, 'batch event')} from {self.batch}", events=applied)
             self._batch_loaded = True
         pipeline_class: type[Pipeline] = Pipeline
         extra: dict[str, Any] = {}
@@ -188,7 +193,7 @@ class Live:
             counts=counts,
             **extra,
         )
-        self.source.resume(self._position)
+        self.source.resume(self._position, None if self.journal is None else self._run)
         if progress is not None and self.journal is not None:
             progress.phase("write checkpoint")
         self._checkpoint(pipeline, snapshot=snapshot)
@@ -249,7 +254,8 @@ class Live:
         self._last_checkpoint = time.monotonic()
         if journal is None:
             return 0  # sinks flushed, source acked, but nothing to resume from
-        _info(f"checkpoint at {self._position}", position=self._position)
+        at = self.source.position_text(self._position)
+        _info(f"checkpoint at {at}", position=self._position)  # words for people, data for logs
         return 1
 
     def _status(self, now: float, handled: int, pipeline: Pipeline) -> None:

@@ -7,6 +7,8 @@ operator sees, as numbers instead of text to parse.
 >>> status = LiveStatus(1204, 96.4, 3, 0, Lag(1024, "bytes"), 4.2)
 >>> str(status)
 '1,204 events, 96/s, 3 flags, 0 rejected, lag 1,024 bytes, checkpoint 4 s ago'
+>>> str(LiveStatus(1, 1.0, 1, 1, Lag(1, "entries"), 1.0))
+'1 event, 1/s, 1 flag, 1 rejected, lag 1 entry, checkpoint 1 s ago'
 >>> status.fields()["lag"], status.fields()["lag_unit"], status.fields()["events_per_s"]
 (1024, 'bytes', 96.4)
 """
@@ -17,18 +19,49 @@ from dataclasses import dataclass
 
 from netflag.engine import Params
 from netflag.engine.money import decimal_text
+from netflag.io.counts import count
 from netflag.io.sources.base import Lag
+
+SINGULAR = {"entries": "entry"}  # a lag's unit in the singular, where dropping "s" won't do
+SHOWN_PARTS = 8  # a lag of more parts shows its largest only, to keep the status one line
+
+
+def lag_text(lag: Lag | None) -> str:
+    """A source's lag (its unit is a plural) in words; ``unknown`` when it cannot tell.
+
+    >>> lag_text(Lag(1, "entries")), lag_text(Lag(1, "bytes")), lag_text(Lag(2, "lines"))
+    ('1 entry', '1 byte', '2 lines')
+    >>> lag_text(Lag(1_212, "records", (("0", 12), ("1", 1_200))))
+    '1,212 records (0: 12, 1: 1,200)'
+    """
+    if lag is None:
+        return "unknown"
+    singular = SINGULAR.get(lag.unit, lag.unit.removesuffix("s"))
+    text = count(lag.value, singular, lag.unit)
+    if not lag.parts:
+        return text
+    if len(lag.parts) <= SHOWN_PARTS:
+        return f"{text} ({', '.join(f'{name}: {value:,}' for name, value in lag.parts)})"
+    name, value = max(lag.parts, key=lambda part: part[1])
+    return f"{text} (most in partition {name}: {value:,})"
 
 
 def lag_fields(lag: Lag | None) -> dict[str, object]:
     """A source's lag as a number and its unit; both None when the source cannot tell.
 
+    A source of several parts (a topic's partitions) adds each part's, by name.
+
     >>> lag_fields(Lag(12, "entries")), lag_fields(None)
     ({'lag': 12, 'lag_unit': 'entries'}, {'lag': None, 'lag_unit': None})
+    >>> lag_fields(Lag(3, "records", (("0", 1), ("1", 2))))["lag_by_partition"]
+    {'0': 1, '1': 2}
     """
     if lag is None:
         return {"lag": None, "lag_unit": None}
-    return {"lag": lag.value, "lag_unit": lag.unit}
+    fields: dict[str, object] = {"lag": lag.value, "lag_unit": lag.unit}
+    if lag.parts:
+        fields["lag_by_partition"] = dict(lag.parts)
+    return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +81,9 @@ class LiveStatus:
 
     def __str__(self) -> str:
         return (
-            f"{self.events:,} events, {self.rate:,.0f}/s, {self.flagged:,} flags,"
-            f" {self.rejected:,} rejected, lag {self.lag or 'unknown'},"
-            f" checkpoint {self.checkpoint_age:.0f} s ago"
+            f"{count(self.events, 'event')}, {self.rate:,.0f}/s, {count(self.flagged, 'flag')},"
+            f" {self.rejected:,} rejected, lag {lag_text(self.lag)},"
+            f" checkpoint {self.checkpoint_age:,.0f} s ago"
         )
 
     def fields(self) -> dict[str, object]:
@@ -67,7 +100,13 @@ class LiveStatus:
 
 @dataclass(slots=True)
 class LiveSummary:
-    """What a live run did: counts since the run began (across restarts) and this process's."""
+    """What a live run did: counts since the run began (across restarts) and this process's.
+
+    >>> for part in str(LiveSummary(Params(3, 50), 1, 1, 1, 0, 1, 1, 0.5)).split("; "):
+    ...     print(part)
+    1 event, 1 purchase checked, 1 flagged, 0 rejected
+    this process: 1 line in 0.50 s, 1 checkpoint (D=3 T=50 k=3)
+    """
 
     params: Params
     events: int = 0
@@ -80,10 +119,10 @@ class LiveSummary:
 
     def __str__(self) -> str:
         return (
-            f"{self.events:,} events, {self.checked:,} purchases checked, {self.flagged:,} flagged,"
-            f" {self.rejected:,} rejected; this process: {self.handled:,} lines in"
-            f" {self.seconds:.2f} s, {self.checkpoints:,} checkpoints"
-            f" ({self.params.describe()})"
+            f"{count(self.events, 'event')}, {count(self.checked, 'purchase')} checked,"
+            f" {self.flagged:,} flagged, {self.rejected:,} rejected; this process:"
+            f" {count(self.handled, 'line')} in {self.seconds:,.2f} s,"
+            f" {count(self.checkpoints, 'checkpoint')} ({self.params.describe()})"
         )
 
     def fields(self) -> dict[str, object]:

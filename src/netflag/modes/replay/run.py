@@ -10,7 +10,7 @@ service.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from netflag.engine import Kernel, Params, Strategy
 from netflag.errors import InputError
-from netflag.io.output import AtomicFile
+from netflag.io.counts import count
+from netflag.io.output import AtomicFile, is_stdout, replaced, same_file
 from netflag.io.reader import describe_os_error, numbered_lines
 from netflag.runtime.actions import FlagHook
 from netflag.runtime.batch import load_batch
@@ -46,21 +47,30 @@ class ReplaySummary:
 
     def __str__(self) -> str:
         return (
-            f"{self.events:,} events read, {self.checked:,} purchases checked, "
+            f"{count(self.events, 'event')} read, {count(self.checked, 'purchase')} checked, "
             f"{self.flagged:,} flagged, {self.rejected:,} rejected "
             f"in {self.seconds:.2f} s ({self.params.describe()})"
         )
 
 
-def check_inputs(out: Path, *inputs: Path) -> None:
-    """Fail before any work: an input that cannot be opened, or an output that is an input."""
+def check_inputs(out: Path, *inputs: Path, outputs: Sequence[Path] = ()) -> None:
+    """Fail before any work: an input that cannot be opened, an output file that is an
+    input or another output (one rename would undo the other), or two outputs on stdout."""
     for path in inputs:
         try:
             path.open("rb").close()
         except OSError as error:
             raise InputError(f"cannot read {path}: {describe_os_error(error)}") from None
-        if out.exists() and out.samefile(path):
-            raise InputError(f"{out} is also an input: refusing to overwrite it")
+    written = [out, *outputs]
+    for index, path in enumerate(written):
+        if not replaced(path):  # stdout, a FIFO, a device: written to, never replaced
+            continue
+        if any(same_file(path, source) for source in inputs):
+            raise InputError(f"{path} is also an input: refusing to overwrite it")
+        if any(same_file(path, other) for other in written[:index]):
+            raise InputError(f"{path} is written twice: give each output its own file")
+    if sum(map(is_stdout, written)) > 1:
+        raise InputError("only one output can be - (stdout)")
 
 
 def replay(
@@ -94,7 +104,7 @@ def replay(
     be an :class:`~netflag.runtime.actions.ActionWriter`.
     """
     started = time.perf_counter()
-    check_inputs(out, batch, stream)
+    check_inputs(out, batch, stream, outputs=[] if rejects is None else [rejects])
     with ExitStack() as stack:
         sink = stack.enter_context(AtomicFile(out))
         dead = stack.enter_context(AtomicFile(rejects)) if rejects else None

@@ -104,4 +104,4 @@ class Snapshots:
             log.error("snapshot failed (the log still holds everything): %s", error)
             return
         self.shared.snapshot_seq, self.shared.snapshot_at = seq, time.monotonic()
-        log.info("snapshot at event %d in %.2f s", seq, time.monotonic() - started)
+        log.info("snapshot at event %s in %.2f s", f"{seq:,}", time.monotonic() - started)
