@@ -25,9 +25,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from types import TracebackType
 
-from netflag.devtools.servers import free_port
+from netflag.devtools.servers import LocalServer, free_port
 from netflag.errors import InputError
 
 KAFKA_VERSION = "4.4.0"
@@ -126,15 +125,17 @@ def fetch() -> Path:
     return lib
 
 
-class KafkaBroker:
-    """``with KafkaBroker(folder) as broker:`` a broker at ``broker.bootstrap``."""
+class KafkaBroker(LocalServer):
+    """``with KafkaBroker(folder) as broker:`` a broker at ``broker.bootstrap``; :meth:`stop`
+    is a controlled shutdown, the log flushed."""
+
+    stop_seconds = 60.0
 
     def __init__(self, folder: Path, port: int | None = None) -> None:
         self.folder = folder
         self.port = port or free_port()
         self.controller = free_port()
         self.sasl_port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -213,28 +214,6 @@ class KafkaBroker:
         self.kill()
         raise InputError(f"the Kafka broker did not start within {START_SECONDS:.0f} s")
 
-    def stop(self) -> None:
-        """SIGTERM: a controlled shutdown, the log flushed."""
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=20)
-            self.process = None
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=20)
-            self.process = None
-
-    def restart(self, down_seconds: float = 0.0) -> None:
-        self.stop()
-        time.sleep(down_seconds)
-        self.start()
-
     def create_topic(self, name: str, partitions: int = 1) -> None:
         """Create ``name`` and wait until it is there (the client is imported only here)."""
         from confluent_kafka.admin import AdminClient
@@ -243,18 +222,6 @@ class KafkaBroker:
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
         for future in admin.create_topics([NewTopic(name, partitions, 1)]).values():
             future.result(timeout=30)
-
-    def __enter__(self) -> KafkaBroker:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.kill()
 
 
 def main(argv: list[str]) -> int:

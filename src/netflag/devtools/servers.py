@@ -2,7 +2,8 @@
 
 Each runs on a free 127.0.0.1 port in its own folder and is stopped by its
 owner; Redis keeps an append-only file, so it can be restarted mid-stream
-without losing entries.
+without losing entries. :class:`LocalServer` is what every such server
+(this one, :class:`netflag.devtools.kafka.KafkaBroker`) does with its process.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from netflag.errors import InputError
 
@@ -27,8 +29,53 @@ def free_port() -> int:
         return port
 
 
-class RedisServer:
-    """``with RedisServer(folder) as server:`` a redis-server on ``server.port``."""
+class LocalServer:
+    """A server process started here: ``with`` it, :meth:`stop` it cleanly (SIGTERM,
+    then SIGKILL after ``stop_seconds``), :meth:`kill` it, :meth:`restart` it."""
+
+    stop_seconds = 20.0
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=self.stop_seconds)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=20)
+            self.process = None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=20)
+            self.process = None
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.kill()
+
+
+class RedisServer(LocalServer):
+    """``with RedisServer(folder) as server:`` a redis-server on ``server.port``; :meth:`stop`
+    lets Redis write its append-only file."""
 
     def __init__(self, folder: Path, port: int | None = None) -> None:
         executable = shutil.which("redis-server")
@@ -37,7 +84,6 @@ class RedisServer:
         self.executable = executable
         self.folder = folder
         self.port = port or free_port()
-        self._process: subprocess.Popen[bytes] | None = None
 
     def url(self, stream: str) -> str:
         return f"redis://127.0.0.1:{self.port}/{stream}"
@@ -52,10 +98,10 @@ class RedisServer:
             "--save", "", "--logfile", "redis.log", "--daemonize", "no",
         ]
         # fmt: on
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
+            if self.process.poll() is not None:
                 raise InputError(f"redis-server exited at once; see {self.folder / 'redis.log'}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
@@ -66,30 +112,3 @@ class RedisServer:
                 pass
             time.sleep(0.02)
         raise InputError(f"redis-server did not answer on port {self.port} within 10 s")
-
-    def stop(self) -> None:
-        """SIGTERM: Redis writes its append-only file and exits."""
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=20)
-            self._process = None
-
-    def restart(self, down_seconds: float = 0.0) -> None:
-        self.stop()
-        time.sleep(down_seconds)
-        self.start()
-
-    def __enter__(self) -> RedisServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(timeout=20)
-            self._process = None
