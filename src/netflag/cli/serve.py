@@ -8,6 +8,7 @@ import logging
 import socket
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -188,9 +189,16 @@ def serve(
     gc.collect()
     gc.freeze()
     server = uvicorn.Server(config)
+
     # uvicorn's own capture raises the signal again once it has shut down, which makes
     # a clean stop (answers sent, last snapshot) look like a kill to a supervisor.
-    server.capture_signals = lambda: stop_signals(server.handle_exit)  # type: ignore[method-assign]
+    # Flag streams (SSE, the / page) never end by themselves: end them first, or they hold
+    # the stop for the whole graceful timeout and end in a traceback.
+    def stop(sig: int, frame: FrameType | None) -> None:
+        service.end_streams()
+        server.handle_exit(sig, frame)
+
+    server.capture_signals = lambda: stop_signals(stop)  # type: ignore[method-assign]
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

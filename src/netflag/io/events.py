@@ -243,7 +243,19 @@ def _timestamp(obj: dict[str, Any]) -> int:
     return parse_timestamp(value)
 
 
-def parse_user_amount(raw: bytes) -> tuple[str, Amount]:
-    """A ``{"id": ..., "amount": ...}`` object (a purchase to score), checked as in an event."""
+def parse_score(raw: bytes) -> tuple[str, Amount, str | None]:
+    """A ``{"id": ..., "amount": ...[, "timestamp": ...]}`` object (a purchase to score),
+    checked as in an event; the timestamp, when given, is checked and handed back.
+
+    >>> parse_score(b'{"id": 2, "amount": "5", "timestamp": "2017-06-13 11:33:02"}')[2]
+    '2017-06-13 11:33:02'
+    >>> parse_score(b'{"id": 2, "amount": "5", "timestamp": "yesterday"}')
+    Traceback (most recent call last):
+    netflag.io.events.LineError: timestamp must look like 'YYYY-MM-DD HH:MM:SS', got 'yesterday'
+    """
     obj = load_object(raw, literal_numbers=True)
-    return _user(obj, "id"), _amount(_field(obj, "amount"))
+    user, amount = _user(obj, "id"), _amount(_field(obj, "amount"))
+    if "timestamp" not in obj:
+        return user, amount, None
+    _timestamp(obj)
+    return user, amount, obj["timestamp"]

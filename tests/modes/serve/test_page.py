@@ -21,7 +21,9 @@ KEEP = 50  # rows the page keeps
 TOKEN = "page-token-0123456789abcdef"  # noqa: S105 (a test token)
 ROWS = """Array.from(document.querySelectorAll('#flags tr')).map(row =>
   [row.dataset.seq, ...Array.from(row.cells).map(cell => cell.textContent)])"""
-TILES = "['events', 'checked', 'flagged', 'rate', 'users'].map(id => $(id).textContent)"
+TILES = "['events', 'checked', 'flagged', 'rate', 'rejected', 'users'].map(id => $(id).textContent)"
+ALIGNED = """Array.from(document.querySelectorAll('thead th')).map(cell =>
+  getComputedStyle(cell).textAlign)"""
 
 
 def navigate(browser: Browser, url: str) -> None:
@@ -67,9 +69,19 @@ def test_the_page_shows_stats_and_flags_arriving_live(serve: ServerFactory, logs
             stats = client.get("/v1/stats").json()
         tiles = browser.evaluate(TILES)
         rate = f"{100 * stats['flagged'] / stats['checked']:.2f} %"
-        assert tiles == [f"{stats['events']:,}", f"{stats['checked']:,}",
-                         f"{stats['flagged']:,}", rate, f"{stats['users']:,}"]  # fmt: skip
+        assert tiles == [f"{stats['events']:,}", f"{stats['checked']:,}", f"{stats['flagged']:,}",
+                         rate, f"{stats['rejected']:,}", f"{stats['users']:,}"]  # fmt: skip
         assert browser.evaluate(ROWS) == [row(r) for r in reversed(before)][:KEEP]
+        # the numbers' headers stand over their right-aligned numbers
+        assert browser.evaluate(ALIGNED) == ["left"] * 3 + ["right"] * 3
+        # a click on a flag says why, in the service's exact digits
+        seq = before[0]["seq"]
+        browser.evaluate(f"document.querySelector('#flags tr[data-seq=\"{seq}\"]').click()")
+        wait_for(browser, f"$('explained').dataset.seq === '{seq}'")
+        with server.client() as client:
+            why = client.get("/v1/explain", params={"seq": seq}).json()
+        said = browser.evaluate("$('explained').textContent")
+        assert f"threshold {why['threshold']}, z-score {why['z_score']}" in said, said
 
         after = [r for r in post(server, logs.lines[1500:2600]) if r.get("flagged")]
         assert after
@@ -77,6 +89,10 @@ def test_the_page_shows_stats_and_flags_arriving_live(serve: ServerFactory, logs
         wait_for(browser, f"$('flags').rows[0] && $('flags').rows[0].dataset.seq === '{newest}'")
         assert browser.evaluate(ROWS) == [row(r) for r in reversed(before + after)][:KEEP]
         wait_for(browser, f"$('flagged').textContent === '{len(before) + len(after):,}'")
+        # events a second, over the last minute: the posts show as a peak
+        line = "$('spark-line').getAttribute('points')"
+        points = wait_for(browser, f"{line}.split(' ').length > 2 && {line}")
+        assert min(float(p.split(",")[1]) for p in points.split()) < 22
         fetched = browser.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
         html = browser.evaluate("document.documentElement.outerHTML")
     assert fetched and all(url.startswith(server.url + "/") for url in fetched), fetched
@@ -104,3 +120,15 @@ def test_a_protected_service_makes_the_page_ask_for_the_token(
         wait_for(browser, f"$('flags').rows[0] && $('flags').rows[0].dataset.seq === '{newest}'")
     # the only errors: Chromium's notes on the 401s before the token was given
     assert browser.errors and all("401" in error for error in browser.errors), browser.errors
+
+
+def test_the_api_docs_render_from_the_service_alone(serve: ServerFactory) -> None:
+    """/docs (Swagger UI) loads nothing from elsewhere: it works on a machine offline."""
+    server = serve()
+    with Browser(timeout=30) as browser:
+        navigate(browser, server.url + "/docs")
+        operations = wait_for(browser, "document.querySelectorAll('.opblock').length")
+        fetched = browser.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert operations >= 10  # every route of the schema, drawn
+    assert fetched and all(url.startswith(server.url + "/") for url in fetched), fetched
+    assert browser.errors == []

@@ -7,7 +7,9 @@ the same events, byte for byte; every query with ``netflag explain`` or replay's
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -181,6 +183,46 @@ def test_bodies_that_are_not_json_are_400_and_apply_nothing(serve: ServerFactory
         assert invalid.status_code == 422 and invalid.json()["error"].startswith("query.seq: ")
     assert stats(server)["seq"] == 1
     assert "Traceback" not in server.stderr()
+
+
+def test_gzip_bodies_are_taken_under_the_same_limits(serve: ServerFactory, logs: Logs) -> None:
+    server = serve()
+    body = b"\n".join(logs.lines[:300])
+    ndjson = {"Content-Type": "application/x-ndjson"}
+    with server.client() as client:
+        zipped = client.post(
+            "/v1/events",
+            content=gzip.compress(body),
+            headers={**ndjson, "Content-Encoding": "gzip"},
+        )
+        assert zipped.status_code == 200, zipped.text
+        results = zipped.json()["results"]
+        assert [r["seq"] for r in results] == list(range(1, len(logs.lines[:300]) + 1))
+        for content, encoding, status, says in [
+            (gzip.compress(b"{}" * 600_000), "gzip", 413, "body is over 1,048,576 bytes"),
+            (b"not gzip at all", "gzip", 400, "body is not valid gzip"),
+            (gzip.compress(body)[:40], "gzip", 400, "gzip body is cut short"),
+            (body, "br", 415, "Content-Encoding 'br' is not taken: send gzip or none"),
+        ]:
+            answer = client.post(
+                "/v1/events", content=content, headers={**ndjson, "Content-Encoding": encoding}
+            )
+            assert (answer.status_code, answer.json()) == (status, {"error": says})
+    assert stats(server)["seq"] == len(results)  # the refused ones applied nothing
+
+
+def test_a_score_checks_and_echoes_its_timestamp(serve: ServerFactory) -> None:
+    with serve().client() as client:
+        given = client.post(
+            "/v1/score", json={"id": "2", "amount": "5", "timestamp": "2017-06-13 11:33:02"}
+        )
+        assert given.status_code == 200 and given.json()["timestamp"] == "2017-06-13 11:33:02"
+        assert client.post("/v1/score", json={"id": "2", "amount": "5"}).json()["timestamp"] is None
+        bogus = client.post("/v1/score", json={"id": "2", "amount": "5", "timestamp": "bogus"})
+        assert bogus.status_code == 400
+        assert bogus.json() == {
+            "error": "timestamp must look like 'YYYY-MM-DD HH:MM:SS', got 'bogus'"
+        }
 
 
 def test_limits_on_body_size_and_events_give_413(serve: ServerFactory, logs: Logs) -> None:
@@ -367,6 +409,34 @@ def test_the_sse_stream_delivers_new_flags(serve: ServerFactory, logs: Logs) -> 
         assert page["flags"] == early_flags + new and page["last_seq"] == new[-1]["seq"]
         newest = client.get("/v1/flags", params={"limit": 2}).json()
         assert newest == {"flags": new[-2:], "last_seq": new[-1]["seq"]}
+
+
+def test_sigterm_ends_open_flag_streams_and_stops_cleanly(serve: ServerFactory) -> None:
+    """An SSE client (curl -N, the / page) must not hold the stop until uvicorn's graceful
+    timeout gives up on it with a traceback: its stream ends, then the server stops."""
+    server = serve()
+    ended: list[str] = []
+    connected = threading.Event()
+
+    def listen() -> None:
+        with (
+            server.client(timeout=httpx.Timeout(30.0)) as client,
+            client.stream("GET", "/v1/flags/stream") as stream,
+        ):
+            for line in stream.iter_lines():
+                ended.append(line)
+                connected.set()
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    assert connected.wait(10)
+    assert server.stop() == 0
+    listener.join(10)
+    assert not listener.is_alive() and ended[0] == ": connected"
+    stderr = server.stderr()
+    assert "stopped cleanly" in stderr
+    assert re.search(r"loaded \d{1,3}(,\d{3})* batch events from ", stderr), stderr
+    assert "Traceback" not in stderr and "graceful shutdown" not in stderr, stderr
 
 
 def explained(cli: list[str]) -> dict[str, Any]:

@@ -27,7 +27,8 @@ from netflag.modes.serve.service import (
     ServiceOptions,
     Unavailable,
 )
-from netflag.runtime.journal import LOG
+from netflag.runtime.journal import LOG, read_lines
+from netflag.version import __version__
 from tests import paths
 from tests.logs import event_logs
 
@@ -102,11 +103,24 @@ def test_explain_rebuilds_the_moment_of_a_decision(tmp_path: Path) -> None:
     # Events 1-2 are behind the snapshot taken after event 2; event 3 is in the log.
     found = service.explain_seq(3)
     assert (found.user, found.flagged, found.stats is not None) == ("2", False, True)
-    with pytest.raises(Gone):
+    with pytest.raises(Gone, match="no longer in the log: the snapshot at event 2 replaced"):
         service.explain_seq(1)
     with pytest.raises(NotFound):
         service.explain_seq(4)
     asyncio.run(service.close())
+
+
+def test_a_restart_after_a_crash_keeps_the_log_it_replayed(tmp_path: Path) -> None:
+    """No snapshot on the way up after kill -9: explain and journal still see every event."""
+    state = tmp_path / "state"
+    service = started(BATCH, state)
+    post(service, [([(BUY % (2, "1601.83")).encode(), (BUY % (1, "5")).encode()], None)])
+    crash(service)
+    service = started(BATCH, state)
+    assert (service.snapshot_seq, service.synced) == (0, 2)
+    assert service.explain_seq(1).flagged is True
+    crash(service)
+    assert [seq for seq, _ in read_lines(state, __version__)] == [1, 2]  # netflag journal's
 
 
 def _split(draw: st.DrawFn, lines: list[bytes]) -> list[list[bytes]]:

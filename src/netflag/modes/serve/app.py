@@ -3,7 +3,8 @@
 :func:`create_app` ties the service's life to the app's, puts the ``/v1``
 routes (:mod:`~netflag.modes.serve.writes`, :mod:`~netflag.modes.serve.reads`)
 behind the bearer token, and answers the unauthenticated operational ones:
-health, readiness, metrics and the live page. Errors take one shape
+health, readiness, metrics, the live page and ``/docs`` (Swagger UI, its assets
+served from the fastapi-offline package: it works offline). Errors take one shape
 (:mod:`~netflag.modes.serve.replies`); the response models
 (:mod:`netflag.modes.serve.schema`) exist for the OpenAPI schema only.
 """
@@ -17,7 +18,9 @@ from importlib import resources
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from netflag.modes.serve.limits import Limits
 from netflag.modes.serve.reads import add_read_routes
@@ -30,6 +33,9 @@ from netflag.version import __version__
 __all__ = ["Limits", "create_app"]
 
 DEFAULT_LIMITS = Limits()  # frozen, so one instance serves as every app's default
+
+
+DOCS_ASSETS = resources.files("fastapi_offline") / "static"  # Swagger UI, without a CDN
 
 
 def _page() -> bytes:
@@ -54,9 +60,10 @@ def create_app(
         version=__version__,
         description="Flags purchases far above what the buyer's social network usually spends.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
+    app.mount("/docs/assets", StaticFiles(directory=str(DOCS_ASSETS)), name="docs-assets")
     handle_errors(app)
     expected = None if token is None else token.encode()
 
@@ -88,6 +95,16 @@ def create_app(
     async def metrics() -> Response:
         """Prometheus metrics (text format)."""
         return Response(service.metrics.text(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    async def docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="netflag: API",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> Response:

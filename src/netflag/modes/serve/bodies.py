@@ -65,16 +65,16 @@ def _array_elements(body: bytes, text: str, start: int) -> list[bytes]:
         if text.startswith("]", pos):
             _expect_end(text, pos + 1)
             return elements
-        raise BodyError(f"not valid JSON: expected ',' or ']' at character {pos + 1}")
+        raise BodyError(f"not valid JSON: expected ',' or ']' {_at(pos)}")
 
 
 def _decode_one(text: str, pos: int, *, whole: bool = True) -> int:
     try:
         _, end = _DECODER.raw_decode(text, pos)
     except json.JSONDecodeError as error:
-        raise BodyError(f"not valid JSON: {error.msg} at character {error.pos + 1}") from None
+        raise BodyError(f"not valid JSON: {error.msg} {_at(error.pos)}") from None
     except RecursionError:
-        raise BodyError(f"not valid JSON: nested too deeply at character {pos + 1}") from None
+        raise BodyError(f"not valid JSON: nested too deeply {_at(pos)}") from None
     if whole:
         _expect_end(text, end)
     return int(end)
@@ -89,7 +89,12 @@ def _skip(text: str, pos: int) -> int:
 def _expect_end(text: str, pos: int) -> None:
     pos = _skip(text, pos)
     if pos != len(text):
-        raise BodyError(f"not valid JSON: extra data at character {pos + 1}")
+        raise BodyError(f"not valid JSON: extra data {_at(pos)}")
+
+
+def _at(pos: int) -> str:
+    """Where in the body, worded as an event's reason says where in its line."""
+    return f"(character {pos + 1} of the body)"
 
 
 def _one_line(raw: bytes) -> bytes:

@@ -23,6 +23,7 @@ from netflag.modes.serve.shared import Shared
 from netflag.runtime.journal import SNAPSHOT
 
 EXPLAINS_AT_ONCE = 2  # each rebuilds an engine from the snapshot: memory and a core
+END = (-1, b"")  # on a subscriber's queue: its stream ends (the server is stopping)
 
 
 class Queries:
@@ -31,6 +32,8 @@ class Queries:
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
         self._explaining = asyncio.Semaphore(EXPLAINS_AT_ONCE)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ending = False
 
     def score(self, user: str, amount: Amount) -> Explanation:
         """Decide a purchase of ``amount`` by ``user`` now, without recording it."""
@@ -53,7 +56,8 @@ class Queries:
             base = int(loaded.extra["seq"])
             if seq <= base:
                 raise Gone(
-                    f"event {seq} is behind the last snapshot (event {base}): its log is gone"
+                    f"event {seq} is no longer in the log: the snapshot at event {base} replaced"
+                    " the log up to there (serve --keep-log keeps every event explainable)"
                 )
             engine = Engine.from_state(loaded.state, strategy=shared.options.strategy)
             expected = base + 1
@@ -98,8 +102,26 @@ class Queries:
     def subscribe(self, backlog: int = 1000) -> asyncio.Queue[tuple[int, bytes]]:
         """A queue the writer puts each new durable flag on (dropped when it fills up)."""
         queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(backlog)
-        self.shared.subscribers.add(queue)
+        self._loop = asyncio.get_running_loop()
+        if self._ending:
+            queue.put_nowait(END)
+        else:
+            self.shared.subscribers.add(queue)
         return queue
+
+    def end_streams(self) -> None:
+        """End every flag stream, from any thread or a signal handler: an open stream
+        would otherwise hold a stopping server until its graceful timeout."""
+        self._ending = True
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._end_streams)
+
+    def _end_streams(self) -> None:
+        for queue in list(self.shared.subscribers):
+            self.shared.subscribers.discard(queue)
+            while queue.full():
+                queue.get_nowait()
+            queue.put_nowait(END)
 
     def unsubscribe(self, queue: asyncio.Queue[tuple[int, bytes]]) -> None:
         self.shared.subscribers.discard(queue)

@@ -15,8 +15,9 @@ import orjson
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from netflag.io.events import LineError, parse_user_amount
+from netflag.io.events import LineError, parse_score
 from netflag.modes.serve.limits import Limits, read_body
+from netflag.modes.serve.queries import END
 from netflag.modes.serve.replies import ApiError, json_response
 from netflag.modes.serve.schema import (
     SCORE_BODY,
@@ -38,7 +39,7 @@ def add_read_routes(v1: APIRouter, service: Service, limits: Limits) -> None:
     @v1.post(
         "/score",
         response_model=Explained,
-        responses=errors(400, 413),
+        responses=errors(400, 413, 415),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -50,11 +51,12 @@ def add_read_routes(v1: APIRouter, service: Service, limits: Limits) -> None:
         """Decide a purchase now without recording it: mean, sd, threshold, z-score, network."""
         body = await read_body(request, limits.max_body)
         try:
-            user, amount = parse_user_amount(body)
+            user, amount, timestamp = parse_score(body)
         except LineError as error:
             raise ApiError(400, str(error)) from None
         data = service.score(user, amount).to_json()
         data["seq"] = data.pop("line")
+        data["timestamp"] = timestamp  # checked, echoed: the state now decides either way
         return json_response(data)
 
     @v1.get("/explain", response_model=Explained, responses=errors(404, 410, 503))
@@ -173,6 +175,8 @@ async def _events(service: Service, after: int | None) -> AsyncIterator[bytes]:
                     return  # dropped for falling behind
                 yield b": keep-alive\n\n"
                 continue
+            if seq == END[0]:
+                return  # the server is stopping
             if seq > last:
                 yield _sse(seq, line)
                 last = seq

@@ -117,6 +117,12 @@ SCORE_BODY = {
                 {"type": "number", "minimum": 0},
             ],
         },
+        "timestamp": {
+            "description": "Optional, 'YYYY-MM-DD HH:MM:SS': checked and echoed; the state"
+            " now decides the score either way.",
+            "type": "string",
+            "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
+        },
     },
 }
 

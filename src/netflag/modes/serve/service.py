@@ -21,6 +21,7 @@ from typing import Any
 from netflag.analysis.explain import Explanation
 from netflag.engine import Amount, Engine
 from netflag.errors import CheckpointError
+from netflag.io.counts import count
 from netflag.modes.serve.errors import Conflict, Gone, NotFound, Unavailable
 from netflag.modes.serve.queries import EXPLAINS_AT_ONCE, Queries
 from netflag.modes.serve.shared import ServiceOptions, Shared
@@ -125,7 +126,7 @@ class Service:
             )
             for warning in warnings:
                 log.warning("%s", warning)
-            log.info("loaded %d batch events from %s", applied, self.batch)
+            log.info("loaded %s from %s", count(applied, "batch event"), self.batch)
             self.flags.open(None)
             counts = dict.fromkeys(COUNTERS, 0)
             counts["rejected"] = rejects.count
@@ -141,7 +142,10 @@ class Service:
             if progress is not None:
                 progress.advance(len(record.lines))
         shared.synced = self.journal.seq
-        if snapshot is None or recovery.records:
+        self.flags.flush()  # the replayed flags, readable by the answers and queries
+        # A new directory gets a snapshot of its batch load (never read the batch again). A
+        # restart after a crash takes none: the log it replayed stays, for explain and journal.
+        if snapshot is None:
             if progress is not None:
                 progress.phase("write snapshot")
             self.snapshots.now()
@@ -187,3 +191,7 @@ class Service:
 
     def unsubscribe(self, queue: asyncio.Queue[tuple[int, bytes]]) -> None:
         self.queries.unsubscribe(queue)
+
+    def end_streams(self) -> None:
+        """End every flag stream (safe from a signal handler): the server is stopping."""
+        self.queries.end_streams()

@@ -29,7 +29,7 @@ def add_write_routes(v1: APIRouter, service: Service, limits: Limits) -> None:
     @v1.post(
         "/events",
         response_model=EventsAnswer,
-        responses=errors(400, 409, 413, 503),
+        responses=errors(400, 409, 413, 415, 503),
         openapi_extra={
             "requestBody": {
                 "required": True,
