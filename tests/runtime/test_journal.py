@@ -8,6 +8,7 @@ import pytest
 
 from netflag.engine import Engine, Params
 from netflag.errors import CheckpointError, InputError
+from netflag.runtime import journal as journal_module
 from netflag.runtime.journal import LOG, Journal, read_lines
 
 VERSION = "test"
@@ -123,6 +124,57 @@ def test_marks_without_lines_come_back_and_truncate_cuts_after_one(tmp_path: Pat
     journal.close()
     journal, records = opened(tmp_path)
     assert records == [(1, [b"one", b"two"], {}), (3, [], {"mark": 1}), (3, [b"again"], {})]
+    journal.close()
+
+
+class Crash(Exception):
+    """A kill -9 at this point of a call."""
+
+
+@pytest.mark.parametrize("at", ["unlink", "fsync"])
+def test_a_crash_anywhere_in_truncate_leaves_no_gap_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: str
+) -> None:
+    """Live mode cuts back to its last mark on every start, after recovery opened a new
+    segment past the old end: killed between the cut and that segment's removal, the
+    next start found "the log jumps from event 2 to 4"."""
+    journal, _ = opened(tmp_path)
+    journal.append([b"one", b"two"])
+    journal.append([], {"mark": 1})
+    journal.append([b"three"])
+    journal.sync()
+    journal.close()
+    journal, _ = opened(tmp_path)  # the new, empty segment 4
+    assert (tmp_path / LOG / f"{4:020d}.wal").exists()
+
+    def crash(*_: object) -> None:
+        raise Crash
+
+    target = (Path, "unlink") if at == "unlink" else (journal_module.os, "fsync")
+    monkeypatch.setattr(*target, crash)
+    with pytest.raises(Crash):
+        journal.truncate(2)
+    monkeypatch.undo()
+    journal.close()
+    journal, records = opened(tmp_path)  # whichever step the kill hit: whole, no gap
+    assert records[:2] == [(1, [b"one", b"two"], {}), (3, [], {"mark": 1})]
+    journal.truncate(2)
+    journal.close()
+    journal, records = opened(tmp_path)
+    assert records == [(1, [b"one", b"two"], {}), (3, [], {"mark": 1})]
+    journal.close()
+
+
+def test_an_empty_last_segment_past_a_cut_is_dropped(tmp_path: Path) -> None:
+    """What the interrupted cut above left in a directory: the start goes on."""
+    journal, _ = opened(tmp_path)
+    journal.append([b"one", b"two"])
+    journal.sync()
+    journal.close()
+    (tmp_path / LOG / f"{9:020d}.wal").touch()
+    journal, records = opened(tmp_path)
+    assert records == [(1, [b"one", b"two"], {})] and journal.seq == 2
+    assert not (tmp_path / LOG / f"{9:020d}.wal").exists()
     journal.close()
 
 

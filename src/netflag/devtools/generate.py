@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from netflag.devtools.social import Clock, Graph, new_friendship
 from netflag.errors import InputError
 from netflag.io.output import AtomicFile, write_error
 
@@ -59,8 +60,6 @@ BATCH_START = datetime(2017, 6, 13)
 CHUNK_LINES = 10_000  # lines buffered per writelines(): bounds memory
 PROGRESS_EVERY = 50_000
 
-_SEED_CLIQUE = 6  # first nodes form a clique, then preferential attachment
-_NEW_EDGES = (3, 7)  # edges per joining user: mean 5, so mean degree ~10
 _BATCH_UNFRIEND = 0.02  # share of batch graph events
 _GRAPH_PHASE = 2 / 3  # graph events are spread over this leading share of the batch
 _STREAM_BEFRIEND = 0.20
@@ -71,95 +70,6 @@ _ANOMALY_FACTOR = (10.0, 50.0)
 _MEDIAN_SPEND = 42.0  # with the sigmas below the mean is about 49
 _USER_SIGMA = 0.30  # spread of users' typical spend levels
 _PURCHASE_SIGMA = 0.45  # spread of one user's purchases around their level
-_PER_SECOND = (2, 25)  # events sharing one timestamp
-
-
-class _Clock:
-    """Hands out non-decreasing timestamps, a random-size group per second."""
-
-    def __init__(self, rng: random.Random, start: datetime) -> None:
-        self._rng = rng
-        self._now = start
-        self.stamp = start.strftime("%Y-%m-%d %H:%M:%S")
-        self._left = rng.randint(*_PER_SECOND)
-
-    def tick(self) -> str:
-        if self._left == 0:
-            self.skip()
-        self._left -= 1
-        return self.stamp
-
-    def skip(self) -> None:
-        """Move to the next second (so the stream starts after the batch)."""
-        self._now += timedelta(seconds=1)
-        self.stamp = self._now.strftime("%Y-%m-%d %H:%M:%S")
-        self._left = self._rng.randint(*_PER_SECOND)
-
-
-class _Graph:
-    """Undirected edge set with O(1) random removal and degree-weighted picks.
-
-    Edges are ints ``a * users + b`` (a < b) to keep the large preset light.
-    ``ends`` holds both endpoints of every edge ever added, so a uniform pick
-    from it is a preferential-attachment pick (removals are ignored there:
-    they are rare and only blur the weights slightly).
-    """
-
-    def __init__(self, users: int, rng: random.Random) -> None:
-        self.users = users
-        self._rng = rng
-        self._edges: list[int] = []
-        self._pos: dict[int, int] = {}
-        self.ends: list[int] = []
-
-    def _key(self, a: int, b: int) -> int:
-        return a * self.users + b if a < b else b * self.users + a
-
-    def has(self, a: int, b: int) -> bool:
-        return self._key(a, b) in self._pos
-
-    def add(self, a: int, b: int) -> None:
-        key = self._key(a, b)
-        if key not in self._pos:
-            self._pos[key] = len(self._edges)
-            self._edges.append(key)
-            self.ends.append(a)
-            self.ends.append(b)
-
-    def discard(self, a: int, b: int) -> None:
-        i = self._pos.pop(self._key(a, b), None)
-        if i is not None:
-            last = self._edges.pop()
-            if i < len(self._edges):
-                self._edges[i] = last
-                self._pos[last] = i
-
-    def random_edge(self) -> tuple[int, int] | None:
-        if not self._edges:
-            return None
-        return divmod(self._edges[int(self._rng.random() * len(self._edges))], self.users)
-
-    def growth_plan(self) -> list[int]:
-        """Edges each user brings when joining; drawn up front so the total is known."""
-        lo, hi = _NEW_EDGES
-        return [
-            i if i < _SEED_CLIQUE else min(i, self._rng.randint(lo, hi)) for i in range(self.users)
-        ]
-
-    def growth(self, plan: list[int]) -> Iterator[tuple[int, int]]:
-        """Yield (new user, existing user) pairs, targets chosen by degree."""
-        rnd, ends = self._rng.random, self.ends
-        for new, m in enumerate(plan):
-            if new < _SEED_CLIQUE:
-                targets = list(range(new))
-            else:
-                targets = []
-                while len(targets) < m:
-                    t = ends[int(rnd() * len(ends))]
-                    if t not in targets:
-                        targets.append(t)
-            for t in targets:
-                yield new, t
 
 
 def _pair_line(kind: str, ts: str, id1: str, id2: str) -> str:
@@ -218,8 +128,8 @@ def _write(
     ids = [str(i) for i in order]
     # Typical spend per user, in cents (log-normal around _MEDIAN_SPEND).
     level = [100 * _MEDIAN_SPEND * math.exp(rng.gauss(0.0, _USER_SIGMA)) for _ in ids]
-    graph = _Graph(preset.users, rng)
-    clock = _Clock(rng, BATCH_START)
+    graph = Graph(preset.users, rng)
+    clock = Clock(rng, BATCH_START)
 
     total = preset.batch_lines + preset.stream_lines
     done = 0
@@ -294,7 +204,7 @@ def _write(
                 graph.discard(*edge)
                 lines.append(_pair_line("unfriend", ts, ids[edge[0]], ids[edge[1]]))
             elif r < _STREAM_UNFRIEND + _STREAM_BEFRIEND:
-                a, b = _new_friendship(graph, rng)
+                a, b = new_friendship(graph, rng)
                 graph.add(a, b)
                 lines.append(_pair_line("befriend", ts, ids[a], ids[b]))
             else:
@@ -306,14 +216,3 @@ def _write(
     return GenerateSummary(
         outdir / BATCH_NAME, outdir / STREAM_NAME, preset.batch_lines, preset.stream_lines, n
     )
-
-
-def _new_friendship(graph: _Graph, rng: random.Random) -> tuple[int, int]:
-    """A random user befriends a degree-weighted one; retries avoid existing edges."""
-    n, rnd = graph.users, rng.random
-    a = int(rnd() * n)
-    for _ in range(20):
-        b = graph.ends[int(rnd() * len(graph.ends))] if graph.ends else int(rnd() * n)
-        if b != a and not graph.has(a, b):
-            return a, b
-    return a, (a + 1 + int(rnd() * (n - 1))) % n

@@ -116,6 +116,10 @@ class Journal:
             if following is not None and following <= recovery.seq + 1:
                 seq = max(seq, following - 1)
                 continue  # wholly behind the snapshot (kept by --keep-log): not read
+            if following is None and first > seq + 1 and path.stat().st_size == 0:
+                path.unlink()  # all an interrupted cut left there (older netflag versions)
+                fsync_dir(path.parent)
+                break
             seq = self._read_segment(path, first, seq, following is None, recovery)
         self.seq = seq
         self._open_segment(seq + 1)
@@ -164,20 +168,28 @@ class Journal:
         ``seq`` must be a record boundary (live mode cuts back to its last mark).
         """
         self._log().close()
-        cut = False
-        for first, path in segments_in(self.path / LOG):
-            if cut:
-                path.unlink()
-                continue
+        segments = segments_in(self.path / LOG)
+        for index, (first, path) in enumerate(segments):
             data = path.read_bytes()
-            for offset, record in records_in(data, first):
-                if record is None or record.first + len(record.lines) - 1 > seq:
-                    with path.open("r+b") as handle:
-                        handle.truncate(offset)
-                        os.fsync(handle.fileno())
-                    cut = True
-                    break
-        fsync_dir(self.path / LOG)
+            offset = next(
+                (
+                    offset
+                    for offset, record in records_in(data, first)
+                    if record is None or record.first + len(record.lines) - 1 > seq
+                ),
+                None,
+            )
+            if offset is None:
+                continue
+            # The later segments go first: a crash in between leaves records past
+            # ``seq`` that the next start cuts again, never a gap in the log.
+            for _, later in segments[index + 1 :]:
+                later.unlink()
+            fsync_dir(self.path / LOG)
+            with path.open("r+b") as handle:
+                handle.truncate(offset)
+                os.fsync(handle.fileno())
+            break
         self.seq = seq
         self._open_segment(seq + 1)
 

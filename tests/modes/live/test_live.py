@@ -258,7 +258,8 @@ def kill_repeatedly(args: list[object], feeder: threading.Thread, seed: int, wor
         else:
             deadline = time.monotonic() + 20
             while not checkpointed_since(log, spawned):
-                assert time.monotonic() < deadline and process.poll() is None
+                alive = process.poll() is None
+                assert time.monotonic() < deadline and alive, process.communicate()[1]
                 time.sleep(0.005)
             time.sleep(rng.uniform(0.0, 0.5))
         assert process.poll() is None, process.stderr.read() if process.stderr else ""

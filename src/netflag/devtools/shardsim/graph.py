@@ -12,11 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from netflag.devtools.social import NEW_EDGES, SEED_CLIQUE
+
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
-
-_CLIQUE = 6
-_NEW_EDGES = (3, 7)  # as netflag.devtools.generate: edges per joining user, mean 5
 
 
 @dataclass(frozen=True)
@@ -70,9 +69,9 @@ def pa_graph(users: int, seed: int = 0) -> Graph:
     if users < 2:
         raise ValueError("users must be at least 2")
     rng = np.random.default_rng(seed)
-    lo, hi = _NEW_EDGES
+    lo, hi = NEW_EDGES
     m = rng.integers(lo, hi + 1, size=users, dtype=np.int64)
-    head = min(users, _CLIQUE)
+    head = min(users, SEED_CLIQUE)
     m[:head] = np.arange(head)
     m = np.minimum(m, np.arange(users))
     src = np.repeat(np.arange(users, dtype=np.int64), m)

@@ -1,0 +1,30 @@
+# The C++ helpers of _core_support.h, as _core.pyx and its kernels call them.
+
+cdef extern from "_core_support.h" nogil:
+    cppclass nf_names:
+        vector[string] names
+        int32_t find(const char *p, size_t n, size_t *slot_at)
+        int32_t intern(const char *p, size_t n)
+    struct nf_entry:
+        int64_t ts
+        int64_t seq
+        int64_t units
+        int32_t owner
+    struct nf_head:
+        int64_t ts
+        int64_t seq
+        int32_t member
+        int32_t pos
+    ctypedef unsigned long long nf_u128  # really unsigned __int128: only + and the helpers
+    bint nf_less(const nf_entry &a, const nf_entry &b)
+    void nf_heap_make(vector[nf_head] &h)
+    void nf_heap_pop(vector[nf_head] &h)
+    void nf_heap_push(vector[nf_head] &h)
+    void nf_select(vector[nf_head] &h, size_t count)
+    uint64_t nf_lo(nf_u128 x)
+    uint64_t nf_hi(nf_u128 x)
+    nf_u128 nf_square(int64_t x)
+    void nf_sort_ids(vector[int32_t] &v, const vector[string] &names)
+    void nf_top(vector[int32_t] &v, size_t count, const vector[int32_t] &tally,
+                const vector[string] &names)
+
