@@ -109,13 +109,18 @@ def test_keep_holds_the_whole_log_and_recovery_skips_what_the_snapshot_covers(
     journal.close()
 
 
-def test_marks_without_lines_come_back_and_truncate_cuts_after_one(tmp_path: Path) -> None:
-    journal, _ = opened(tmp_path)
+def logged_with_a_mark(path: Path) -> None:
+    """Events 1-2, a mark after them (live mode's checkpoint), event 3 past the mark."""
+    journal, _ = opened(path)
     journal.append([b"one", b"two"])
     journal.append([], {"mark": 1})
     journal.append([b"three"])
     journal.sync()
     journal.close()
+
+
+def test_marks_without_lines_come_back_and_truncate_cuts_after_one(tmp_path: Path) -> None:
+    logged_with_a_mark(tmp_path)
     journal, records = opened(tmp_path)
     assert records == [(1, [b"one", b"two"], {}), (3, [], {"mark": 1}), (3, [b"three"], {})]
     journal.truncate(2)
@@ -138,12 +143,7 @@ def test_a_crash_anywhere_in_truncate_leaves_no_gap_in_the_log(
     """Live mode cuts back to its last mark on every start, after recovery opened a new
     segment past the old end: killed between the cut and that segment's removal, the
     next start found "the log jumps from event 2 to 4"."""
-    journal, _ = opened(tmp_path)
-    journal.append([b"one", b"two"])
-    journal.append([], {"mark": 1})
-    journal.append([b"three"])
-    journal.sync()
-    journal.close()
+    logged_with_a_mark(tmp_path)
     journal, _ = opened(tmp_path)  # the new, empty segment 4
     assert (tmp_path / LOG / f"{4:020d}.wal").exists()
 
