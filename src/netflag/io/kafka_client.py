@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -215,6 +215,23 @@ def refusal(url: str, error: KafkaError) -> InputError | None:
     if code in UNREACHABLE or error.retriable():
         return None
     return InputError(f"{url}: Kafka error: {describe(error)}")
+
+
+def failure(url: str, error: KafkaError) -> InputError:
+    """The one-line error that ends a run on ``error``, whether a retry might mend it or not."""
+    return refusal(url, error) or InputError(f"{url}: {describe(error)}")
+
+
+def flush_all(producer: Any, url: str, check: Callable[[], None], what: str) -> None:
+    """Wait until the brokers hold everything ``producer`` was given (the client retries),
+    calling ``check`` (which raises a failure it heard of) at each turn; up to
+    ``GIVE_UP_SECONDS``, then one line saying Kafka did not take ``what``."""
+    deadline = time.monotonic() + GIVE_UP_SECONDS
+    while producer.flush(1.0) > 0:
+        check()
+        if time.monotonic() > deadline:
+            raise InputError(f"{url}: Kafka did not take the {what} for {GIVE_UP_SECONDS:g} s")
+    check()
 
 
 def partitions_of(client: Any, url: KafkaURL, refusals: Refusals) -> list[int]:

@@ -25,11 +25,14 @@ def write_log(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def drain(source: KafkaSource, count: int, seconds: float = 60.0) -> list[tuple[dict, bytes]]:
+def drain(
+    source: KafkaSource, count: int, per_poll: int | None = None, seconds: float = 60.0
+) -> list[tuple[dict, bytes]]:
+    """``count`` lines, asked ``per_poll`` at a time (None: all that are left)."""
     got: list[tuple[dict, bytes]] = []
     deadline = time.monotonic() + seconds
     while len(got) < count and time.monotonic() < deadline:
-        got += source.poll(0.2, count - len(got))
+        got += source.poll(0.2, per_poll or count - len(got))
     return got
 
 
@@ -105,10 +108,7 @@ def test_a_backlog_is_handed_over_without_waiting(kafka_topic, tmp_path: Path) -
     source.resume(None)
     recorder = WaitRecorder(source)
     source._consumer = recorder
-    got: list[tuple[dict, bytes]] = []
-    deadline = time.monotonic() + 60
-    while len(got) < len(lines) and time.monotonic() < deadline:
-        got += source.poll(0.2, 500)  # as live mode asks: more is buffered than one poll takes
+    got = drain(source, len(lines), per_poll=500)  # as live mode asks: less than is buffered
     source.close()
     assert len(got) == len(lines)
     assert recorder.needless_waits == 0

@@ -17,16 +17,14 @@ from pathlib import Path
 import orjson
 from confluent_kafka import KafkaError, Producer
 
-from netflag.errors import InputError
 from netflag.io.kafka_client import (
-    GIVE_UP_SECONDS,
     Refusals,
     client_config,
-    describe,
+    failure,
+    flush_all,
     parse_url,
     partition_for,
     partitions_of,
-    refusal,
 )
 from netflag.io.reader import numbered_lines
 
@@ -99,15 +97,13 @@ def produce(
             ahead = started + sent / rate - time.monotonic()
             if ahead > 0:
                 time.sleep(ahead)
-    deadline = time.monotonic() + GIVE_UP_SECONDS
-    while producer.flush(1.0) > 0 and not failures:
+
+    def check() -> None:
         refusals.check()
-        if time.monotonic() > deadline:
-            raise InputError(f"{url}: Kafka did not take the events for {GIVE_UP_SECONDS:g} s")
-    refusals.check()
-    if failures:
-        error = failures[0]
-        raise refusal(url, error) or InputError(f"{url}: {describe(error)}")
+        if failures:
+            raise failure(url, failures[0])
+
+    flush_all(producer, url, check, "events")
     if on_progress is not None:
         on_progress(sent)
     return sent

@@ -25,16 +25,15 @@ from collections.abc import Mapping
 import orjson
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
-from netflag.errors import InputError
 from netflag.io.kafka_client import (
     GIVE_UP_SECONDS,
     Refusals,
     client_config,
-    describe,
+    failure,
+    flush_all,
     parse_url,
     partition_for,
     partitions_of,
-    refusal,
 )
 from netflag.io.sinks.base import Position
 
@@ -96,7 +95,7 @@ class KafkaSink:
                             held[partition] = max(held.get(partition, 0), number)
                     end = start
         except KafkaException as exception:
-            raise self._fatal(exception.args[0]) from None
+            raise failure(self.url, exception.args[0]) from None
         finally:
             reader.close()
         return held
@@ -153,10 +152,7 @@ class KafkaSink:
     def _raise_failure(self) -> None:
         self._refusals.check()
         if self._failure is not None:
-            raise self._fatal(self._failure)
-
-    def _fatal(self, error: KafkaError) -> InputError:
-        return refusal(self.url, error) or InputError(f"{self.url}: {describe(error)}")
+            raise failure(self.url, self._failure)
 
     def push(self) -> None:
         """Serve delivery reports; the client sends on its own."""
@@ -165,14 +161,7 @@ class KafkaSink:
 
     def flush(self) -> Position:
         """Wait until every record is acknowledged by the brokers (retried by the client)."""
-        deadline = time.monotonic() + GIVE_UP_SECONDS
-        while self._producer.flush(1.0) > 0:
-            self._raise_failure()
-            if time.monotonic() > deadline:
-                raise InputError(
-                    f"{self.url}: Kafka did not take the records for {GIVE_UP_SECONDS:g} s"
-                )
-        self._raise_failure()
+        flush_all(self._producer, self.url, self._raise_failure, "records")
         return {"n": self._written}
 
     def close(self) -> None:

@@ -30,6 +30,7 @@ from netflag.io.kafka_client import (
     Refusals,
     client_config,
     describe,
+    failure,
     parse_url,
     partitions_of,
     refusal,
@@ -98,7 +99,7 @@ class KafkaSource:
         try:
             committed = self._consumer.committed(asked, timeout=10.0)
         except KafkaException as exception:
-            raise self._fatal(exception.args[0]) from None
+            raise failure(self.url, exception.args[0]) from None
         for part in committed:
             owner = part.metadata or ""
             if part.offset >= 0 and owner != OWNER + run:
@@ -180,9 +181,6 @@ class KafkaSource:
                 f"{self.url}: cannot reach Kafka for {GIVE_UP_SECONDS:g} s: {describe(error)}"
             )
 
-    def _fatal(self, error: KafkaError) -> InputError:
-        return refusal(self.url, error) or InputError(f"{self.url}: {describe(error)}")
-
     def commit(self, position: Position) -> None:
         """Commit the checkpointed offsets to the group (with the run id as metadata)."""
         if self._run is None:
@@ -205,7 +203,7 @@ class KafkaSource:
                 if refusal(self.url, error) is not None or (
                     time.monotonic() - started > GIVE_UP_SECONDS
                 ):
-                    raise self._fatal(error) from None
+                    raise failure(self.url, error) from None
                 time.sleep(0.2)
 
     def describe(self, position: Position) -> str:
