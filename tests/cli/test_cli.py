@@ -284,7 +284,7 @@ def test_a_directory_as_batch_log_is_named_a_directory(tmp_path: Path) -> None:
 
 
 def test_a_missing_token_file_is_one_clean_line(tmp_path: Path) -> None:
-    from netflag.cli.serve import read_token
+    from netflag.cli.listen import read_token
     from netflag.errors import InputError
 
     missing = tmp_path / "token"

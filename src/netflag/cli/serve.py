@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gc
-import ipaddress
 import logging
-import socket
 import sys
 from pathlib import Path
 from types import FrameType
@@ -14,55 +12,13 @@ from typing import Annotated
 import typer
 
 from netflag.cli.app import DegreeOption, MultiplierOption, TrackedOption, app, fail
+from netflag.cli.listen import bind, check_tls, is_loopback, read_token
 from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, total_size
 from netflag.cli.signals import stop_signals
 from netflag.errors import InputError, NetflagError
 from netflag.io.counts import count
-from netflag.io.reader import describe_os_error
 
 INSTALL = 'netflag serve needs its extra: pip install "netflag[serve]"'
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only takes connections from this machine.
-
-    >>> [is_loopback(host) for host in ("127.0.0.1", "::1", "localhost", "0.0.0.0")]
-    [True, True, True, False]
-    """
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def read_token(path: Path) -> str:
-    try:
-        token = path.read_text(encoding="utf-8").strip()
-    except OSError as error:
-        raise InputError(f"cannot read the token file {path}: {describe_os_error(error)}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"cannot read the token file {path}: it is not UTF-8 text") from None
-    if len(token) < 16:
-        raise InputError(f"{path}: the token must be at least 16 characters")
-    return token
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket (so the port is known, even for --port 0, before serving)."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-        sock = socket.socket(family, kind, proto)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(2048)
-    except OSError as error:
-        raise InputError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    sock.set_inheritable(True)
-    return sock
 
 
 @app.command()
@@ -115,6 +71,27 @@ def serve(
     max_recommendations: Annotated[
         int, typer.Option(min=0, help="At most this many friend recommendations per flag.")
     ] = 10,
+    idle_timeout: Annotated[
+        float, typer.Option(min=0.001, metavar="S", help="Close a connection idle this long.")
+    ] = 5.0,
+    header_timeout: Annotated[
+        float, typer.Option(min=0.001, metavar="S", help="408 if a request head takes longer.")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(min=0.001, metavar="S", help="408 if a request body takes longer.")
+    ] = 30.0,
+    max_header_bytes: Annotated[
+        int, typer.Option(min=256, metavar="BYTES", help="Largest request head (else 431).")
+    ] = 16 * 1024,
+    max_connections: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Open connections at most (else 503).")
+    ] = 1000,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Serve HTTPS with this certificate (PEM).")
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Its private key, if not in the certfile.")
+    ] = None,
     D: DegreeOption = None,
     T: TrackedOption = None,
     k: MultiplierOption = None,
@@ -137,6 +114,7 @@ def serve(
             import uvicorn
 
             from netflag.modes.serve.app import Limits, create_app
+            from netflag.modes.serve.guard import Guard, guarded
             from netflag.modes.serve.service import Service, ServiceOptions
             from netflag.runtime.journal import SNAPSHOT
         except ImportError:
@@ -146,6 +124,9 @@ def serve(
             raise InputError(
                 f"--host {host} takes connections from other machines: add --token-file"
             )
+        check_tls(ssl_certfile, ssl_keyfile)
+        if ssl_certfile is None and not is_loopback(host):
+            logger.warning("--host %s without --ssl-certfile: the token travels in clear", host)
         sock = bind(host, port)
         large = total_size(batch) >= MIN_BYTES or (state / SNAPSHOT).exists()
         with progress_display(progress, large) as display:
@@ -166,10 +147,13 @@ def serve(
         raise fail(error) from None
     limits = Limits(max_body=max_body, max_events=max_events, request_seconds=request_timeout)
     application = create_app(service, token=token, limits=limits)
+    guard = Guard(idle_timeout, header_timeout, body_timeout, max_header_bytes, max_connections)
+    dropped = service.metrics.dropped
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     logger.info(
-        "http://%s:%d (%s, log at event %s, %s)",
+        "%s://%s:%d (%s, log at event %s, %s)",
+        "http" if ssl_certfile is None else "https",
         shown,
         bound_port,
         count(service.engine.users, "user"),
@@ -178,6 +162,9 @@ def serve(
     )
     config = uvicorn.Config(
         application,
+        http=guarded(guard, lambda reason: dropped.labels(reason).inc()),
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=5,

@@ -3,6 +3,7 @@ answers for it, and a factory of servers that are always killed at teardown."""
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -56,16 +57,23 @@ ServerFactory = Callable[..., Server]
 
 @pytest.fixture
 def serve(logs: Logs, tmp_path: Path) -> Iterator[ServerFactory]:
-    """``serve(*options, token=..., state=...)``: a started server; all are killed at teardown."""
+    """``serve(*options, token=..., state=..., tls=...)``: a started server; all are killed at
+    teardown."""
     started: list[Server] = []
 
-    def start(*options: str, token: str | None = None, state: Path | None = None) -> Server:
+    def start(
+        *options: str,
+        token: str | None = None,
+        state: Path | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> Server:
         state = state or tmp_path / f"state{len(started)}"
         if token is not None:
             token_file = tmp_path / f"token{len(started)}"
             token_file.write_text(token + "\n")
+            token_file.chmod(0o600)
             options = (*options, "--token-file", str(token_file))
-        server = Server(logs.batch, state, *options, token=token)
+        server = Server(logs.batch, state, *options, token=token, tls=tls)
         started.append(server)
         return server.start()
 

@@ -3,6 +3,7 @@ plus an httpx client that carries the bearer token."""
 
 from __future__ import annotations
 
+import ssl
 import sys
 from pathlib import Path
 
@@ -20,8 +21,15 @@ class Server(ServeProcess):
     ``start()`` again restarts it on the same state directory (on a new port).
     """
 
-    def __init__(self, batch: Path, state: Path, *options: str, token: str | None = None) -> None:
-        super().__init__(batch, state, *options, startup_seconds=60)
+    def __init__(
+        self,
+        batch: Path,
+        state: Path,
+        *options: str,
+        token: str | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        super().__init__(batch, state, *options, startup_seconds=60, tls=tls)
         self.token = token
 
     @property
@@ -30,4 +38,5 @@ class Server(ServeProcess):
 
     def client(self, timeout: float | httpx.Timeout = 30.0) -> httpx.Client:
         """A client for this server (with the token, if it has one)."""
-        return httpx.Client(base_url=self.url, headers=self.headers, timeout=timeout)
+        verify = True if self.tls is None else self.tls
+        return httpx.Client(base_url=self.url, headers=self.headers, timeout=timeout, verify=verify)

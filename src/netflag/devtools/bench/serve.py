@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import signal
+import ssl
 import statistics
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from types import TracebackType
 
 from netflag.errors import InputError
 
-_LISTENING = re.compile(rb"netflag serve: INFO: http://127\.0\.0\.1:(\d+) ")
+_LISTENING = re.compile(rb"netflag serve: INFO: (https?)://127\.0\.0\.1:(\d+) ")
 
 
 class ServeProcess:
@@ -37,12 +38,22 @@ class ServeProcess:
     (a pipe nobody reads could fill up and stall it). :meth:`kill` is the
     SIGKILL of a crash, :meth:`stop` a SIGTERM (clean shutdown, exit 0);
     :meth:`start` again restarts it on the same state (on a new port).
-    Leaving the block kills it, whatever happened.
+    Leaving the block kills it, whatever happened. ``tls``: the context that
+    trusts its certificate, when ``extra`` has ``--ssl-certfile``.
     """
 
-    def __init__(self, batch: Path, state: Path, *extra: str, startup_seconds: float = 120) -> None:
+    def __init__(
+        self,
+        batch: Path,
+        state: Path,
+        *extra: str,
+        startup_seconds: float = 120,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.batch, self.state, self.extra = batch, state, list(extra)
         self.startup_seconds = startup_seconds
+        self.tls = tls
+        self.scheme = "http"
         self.port = 0
         self.starts = 0
         self.log = state.with_name(f"{state.name}.stderr")
@@ -50,7 +61,7 @@ class ServeProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "netflag", "serve", str(self.batch), "--state",
@@ -71,7 +82,7 @@ class ServeProcess:
             )
         deadline = time.monotonic() + self.startup_seconds
         try:
-            self.port = self._wait_for_port(offset, deadline)
+            self.scheme, self.port = self._wait_for_port(offset, deadline)
             self._wait_ready(deadline)
         except BaseException:
             self.kill()
@@ -82,13 +93,13 @@ class ServeProcess:
         """Everything it wrote on stderr, over all its starts."""
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
-    def _wait_for_port(self, offset: int, deadline: float) -> int:
+    def _wait_for_port(self, offset: int, deadline: float) -> tuple[str, int]:
         while True:
             with self.log.open("rb") as handle:
                 handle.seek(offset)
                 found = _LISTENING.search(handle.read())
             if found:
-                return int(found.group(1))
+                return found.group(1).decode(), int(found.group(2))
             code = None if self.process is None else self.process.poll()
             if code is not None:
                 raise InputError(f"netflag serve exited with {code}:\n{self.stderr()}")
@@ -99,7 +110,8 @@ class ServeProcess:
     def _wait_ready(self, deadline: float) -> None:
         while True:
             try:
-                with urllib.request.urlopen(f"{self.url}/readyz", timeout=5):  # noqa: S310
+                ready = f"{self.url}/readyz"
+                with urllib.request.urlopen(ready, timeout=5, context=self.tls):  # noqa: S310
                     return
             except OSError:
                 if time.monotonic() > deadline:

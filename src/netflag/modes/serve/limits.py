@@ -13,6 +13,7 @@ import zlib
 from dataclasses import dataclass
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from netflag.modes.serve.replies import ApiError
 
@@ -36,13 +37,16 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise ApiError(413, f"body is {int(length):,} bytes; at most {limit:,}")
     inflate = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
     chunks, size = [], 0
-    async for chunk in request.stream():
-        if inflate is not None:
-            chunk = _inflate(inflate, chunk, limit - size)
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"body is over {limit:,} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            if inflate is not None:
+                chunk = _inflate(inflate, chunk, limit - size)
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, f"body is over {limit:,} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or dropped by the guard: no one reads the answer
+        raise ApiError(408, "the connection closed before the body arrived") from None
     if inflate is not None and not inflate.eof:
         raise ApiError(400, "gzip body is cut short")
     return b"".join(chunks)

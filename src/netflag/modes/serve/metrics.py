@@ -16,6 +16,8 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from netflag.modes.serve.guard import REASONS as DROP_REASONS
+
 # A reason's label: the first prefix it starts with (SPEC section 5's kinds of bad line).
 _REASONS = (
     ("not valid JSON", "invalid_json"),
@@ -95,12 +97,20 @@ class Metrics:
             "netflag_rejects", "Lines rejected, by kind of reason", ["reason"], registry=registry
         )
         self.flags = Counter("netflag_flags", "Purchases flagged", registry=registry)
+        self.dropped = Counter(
+            "netflag_connections_dropped",
+            "Connections the server closed: too many open, idle, too slow, a head too large",
+            ["reason"],
+            registry=registry,
+        )
         self.check_seconds = CheckLatency()
         registry.register(self.check_seconds)
         for kind in ("purchase", "befriend", "unfriend"):
             self.events.labels(kind)
         for label in REASON_LABELS:
             self.rejects.labels(label)
+        for label in DROP_REASONS:
+            self.dropped.labels(label)
         registry.register(Gauges(gauges))
         self.started = time.monotonic()
 
