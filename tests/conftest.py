@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, settings
 
 from netflag.devtools.servers import REDIS_MISSING, RedisServer
 
-# fixtures: `small` (a hand-made log), `kafka_broker` and `kafka_topic` (a real broker)
-pytest_plugins = ["tests.small_log", "tests.kafka_fixtures"]
+# fixtures: `small` (a hand-made log), `kafka_broker` and `kafka_topic` (a real broker),
+# `small_disk` (a 4 MiB tmpfs that fills up)
+pytest_plugins = ["tests.small_log", "tests.kafka_fixtures", "tests.small_disk"]
 
 settings.register_profile(
     "default", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]

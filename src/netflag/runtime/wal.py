@@ -3,18 +3,24 @@
 A segment ``log/<first seq>.wal`` holds records; each is one header line and
 the raw event lines it frames::
 
-    #{"crc": 3735928559, "n": 2, "size": 190, ...meta}\\n
+    #{"n": 2, "size": 190, ...meta, "crc": 3735928559}\\n
     <line 1>\\n
     <line 2>\\n
 
-``n`` lines, ``size`` bytes and their CRC-32, so a record torn by a crash is
-recognised (:func:`torn`) and cut off, and one damaged in the middle of the
-log is refused. :class:`netflag.runtime.journal.Journal` appends and recovers
-them; :func:`read_lines` reads a journal without taking it (``netflag journal``).
+``n`` lines, ``size`` bytes, and a CRC-32 over the header as written without
+its last member (``crc`` itself) and then over the lines: the meta carries
+idempotency keys and live mode's marks, so a changed byte there must be
+caught as surely as one in an event. A
+record torn by a crash is recognised (:func:`torn`) and cut off; one damaged
+with whole records after it is refused. Every file in ``log/`` must be a
+segment: a renamed one is refused too, not skipped.
+:class:`netflag.runtime.journal.Journal` appends and recovers them;
+:func:`read_lines` reads a journal without taking it (``netflag journal``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zlib
 from collections.abc import Iterator, Sequence
@@ -24,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from netflag.errors import InputError
+from netflag.errors import CheckpointError, InputError
 from netflag.io.reader import describe_os_error
 from netflag.io.sinks.file import fsync_dir
 
@@ -33,7 +39,10 @@ SUFFIX = ".wal"
 
 
 def durable_replace(path: Path, parts: Sequence[bytes | memoryview]) -> None:
-    """Write ``parts`` to ``path`` so a crash leaves the old file or the new one, whole."""
+    """Write ``parts`` to ``path`` so a crash leaves the old file or the new one, whole.
+
+    A failed write removes what it wrote: on a full disk, a half-written copy would
+    keep the space the log needs."""
     temp = path.with_name(f".{path.name}.tmp")
     try:
         with temp.open("wb") as handle:
@@ -43,6 +52,8 @@ def durable_replace(path: Path, parts: Sequence[bytes | memoryview]) -> None:
         os.replace(temp, path)
         fsync_dir(path.parent)
     except OSError as error:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
         raise InputError(f"cannot write {path}: {describe_os_error(error)}") from None
 
 
@@ -74,12 +85,12 @@ def read_lines(path: Path, version: str, after: int = 0) -> Iterator[tuple[int, 
 
 
 def segments_in(folder: Path) -> list[tuple[int, Path]]:
+    """``(first seq, path)`` of each segment, oldest first; anything else there is an error."""
     found = []
-    for path in folder.glob(f"*{SUFFIX}"):
-        try:
-            found.append((int(path.stem), path))
-        except ValueError:
-            continue
+    for path in folder.iterdir():
+        if path.suffix != SUFFIX or not path.stem.isdigit() or not path.stem.isascii():
+            raise CheckpointError(f"{path}: not a log segment (<first seq>{SUFFIX}): move it out")
+        found.append((int(path.stem), path))
     return sorted(found)
 
 
@@ -93,14 +104,16 @@ def records_in(data: bytes, first: int) -> Iterator[tuple[int, Record | None]]:
             if data[pos : pos + 1] != b"#" or end < 0:
                 raise ValueError
             head = orjson.loads(data[pos + 1 : end])
-            n, size, crc = int(head.pop("n")), int(head.pop("size")), int(head.pop("crc"))
+            crc = int(head.pop("crc"))
+            covered = zlib.crc32(orjson.dumps(head))  # the header's bytes before the crc
+            n, size = int(head.pop("n")), int(head.pop("size"))
             lengths = head.pop("lengths", None)
         except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
             yield pos, None
             return
         body = data[end + 1 : end + 1 + size]
         lines = body.split(b"\n")[:-1] if lengths is None else _cut(body, lengths)
-        if len(body) != size or zlib.crc32(body) != crc or len(lines) != n:
+        if len(body) != size or zlib.crc32(body, covered) != crc or len(lines) != n:
             yield pos, None
             return
         yield pos, Record(seq, lines, head)
@@ -118,9 +131,10 @@ def torn(data: bytes, offset: int) -> bool:
 def frame(lines: Sequence[bytes], meta: dict[str, Any] | None = None) -> bytes:
     """One record: the header line (count, size, CRC-32, ``meta``), then ``lines`` (no endings)."""
     body = b"".join(line + b"\n" for line in lines)
-    head = {"n": len(lines), "size": len(body), "crc": zlib.crc32(body), **(meta or {})}
+    head: dict[str, Any] = {"n": len(lines), "size": len(body), **(meta or {})}
     if body.count(b"\n") != len(lines):  # a line holds a line break (a Redis entry may)
         head["lengths"] = [len(line) for line in lines]
+    head["crc"] = zlib.crc32(body, zlib.crc32(orjson.dumps(head)))
     return b"#" + orjson.dumps(head) + b"\n" + body
 
 

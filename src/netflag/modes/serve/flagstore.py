@@ -9,15 +9,18 @@ Three append-only files in the state directory:
 - ``flags.seq``: each flag's sequence number in the log (8 bytes apiece).
 
 They are derived from the log, so they are made durable only with each
-snapshot, which records their lengths. Recovery cuts them back to those lengths
-and the log's replay writes the rest again: the same bytes, as the engine is
-deterministic. In memory: offsets and sequence numbers (16 bytes a flag) and,
-per user, the flags that reached their feed or recommended them someone.
+snapshot, which records their lengths and CRC-32s. Recovery checks what the
+snapshot covers (a changed byte there is a one-line refusal, not a wrong
+answer later), cuts the files back to those lengths and the log's replay writes
+the rest again: the same bytes, as the engine is deterministic. In memory:
+offsets and sequence numbers (16 bytes a flag) and, per user, the flags that
+reached their feed or recommended them someone.
 """
 
 from __future__ import annotations
 
 import os
+import zlib
 from array import array
 from bisect import bisect_right
 from collections.abc import Mapping
@@ -33,6 +36,7 @@ FLAGS = "flagged_purchases.json"
 ACTIONS = "actions.jsonl"
 SEQS = "flags.seq"
 PER_USER = 1000  # flags kept per user in the feed and recommendation indexes
+CRCS = {FLAGS: "flag_crc", ACTIONS: "action_crc", SEQS: "seq_crc"}  # their keys in lengths()
 
 
 class FlagStore:
@@ -46,20 +50,23 @@ class FlagStore:
         self._feeds: dict[str, list[int]] = {}  # user -> flag indexes, oldest first
         self._invites: dict[str, list[int]] = {}
         self._files: dict[str, BinaryIO] = {}
+        self._crc = dict.fromkeys(CRCS, 0)  # of each file's bytes so far
 
     # -- start ------------------------------------------------------------------------
 
     def open(self, lengths: Mapping[str, int] | None) -> None:
         """Open the files, cut back to ``lengths`` (a snapshot's :meth:`lengths`; None: empty)."""
-        count = 0 if lengths is None else int(lengths["flags"])
+        recorded = {} if lengths is None else lengths
+        count = int(recorded.get("flags", 0))
         sizes = {
-            FLAGS: 0 if lengths is None else int(lengths["flag_bytes"]),
-            ACTIONS: 0 if lengths is None else int(lengths["action_bytes"]),
+            FLAGS: int(recorded.get("flag_bytes", 0)),
+            ACTIONS: int(recorded.get("action_bytes", 0)),
             SEQS: count * self.seqs.itemsize,
         }
         data: dict[str, bytes] = {}
         for name, size in sizes.items():
             path = self.folder / name
+            crc_key = CRCS[name]
             try:
                 handle = path.open("a+b")
                 handle.seek(0)
@@ -70,6 +77,11 @@ class FlagStore:
             except OSError as error:
                 raise InputError(f"cannot use {path}: {describe_os_error(error)}") from None
             self._files[name] = handle
+            self._crc[name] = crc = zlib.crc32(content)
+            if crc_key in recorded and crc != int(recorded[crc_key]):  # older snapshots: no CRC
+                raise CheckpointError(
+                    f"{path}: its first {size:,} bytes differ from what the snapshot recorded"
+                )
             data[name] = content
         self.seqs.frombytes(data[SEQS])
         self._index(data[FLAGS], data[ACTIONS], count)
@@ -96,9 +108,10 @@ class FlagStore:
 
     def add(self, seq: int, flag: bytes, action: bytes) -> None:
         """Append one flag (its line and action line, each ending in a newline)."""
-        self._files[FLAGS].write(flag)
-        self._files[ACTIONS].write(action)
-        self._files[SEQS].write(seq.to_bytes(8, "little", signed=True))
+        number = seq.to_bytes(8, "little", signed=True)
+        for name, data in ((FLAGS, flag), (ACTIONS, action), (SEQS, number)):
+            self._files[name].write(data)
+            self._crc[name] = zlib.crc32(data, self._crc[name])
         self.seqs.append(seq)
         self._flag_at.append(self._flag_at[-1] + len(flag))
         self._action_at.append(self._action_at[-1] + len(action))
@@ -120,6 +133,7 @@ class FlagStore:
             "flags": len(self.seqs),
             "flag_bytes": self._flag_at[-1],
             "action_bytes": self._action_at[-1],
+            **{key: self._crc[name] for name, key in CRCS.items()},
         }
 
     def close(self) -> None:
