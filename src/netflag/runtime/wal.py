@@ -10,10 +10,10 @@ the raw event lines it frames::
 ``n`` lines, ``size`` bytes, and a CRC-32 over the header as written without
 its last member (``crc`` itself) and then over the lines: the meta carries
 idempotency keys and live mode's marks, so a changed byte there must be
-caught as surely as one in an event. A
-record torn by a crash is recognised (:func:`torn`) and cut off; one damaged
-with whole records after it is refused. Every file in ``log/`` must be a
-segment: a renamed one is refused too, not skipped.
+caught as surely as one in an event. A record torn by a crash is recognised
+(:func:`torn`) and cut off; one damaged with whole records after it is
+refused. Every file in ``log/`` must be a segment: a renamed one is refused
+too, not skipped.
 :class:`netflag.runtime.journal.Journal` appends and recovers them;
 :func:`read_lines` reads a journal without taking it (``netflag journal``).
 """
