@@ -114,8 +114,11 @@ def guarded(guard: Guard, dropped: Callable[[str], None]) -> type[asyncio.Protoc
         def on_message_complete(self) -> None:
             if self._refused:
                 return
-            self._disarm()
             super().on_message_complete()
+            if self.cycle is not None and self.cycle.response_complete:
+                self._arm(guard.idle_seconds, self._idle)  # answered before its body ended
+            else:
+                self._disarm()  # the app has the whole request; its answer re-arms
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
