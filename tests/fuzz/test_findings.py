@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from array import array
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -90,3 +92,18 @@ def test_a_head_without_an_extra_object_is_invalid(extra: object) -> None:
         head["extra"] = extra
     with pytest.raises(CheckpointError, match="snapshot content is invalid"):
         snapshot.load(_rebuilt(head, body), version=__version__)
+
+
+@pytest.mark.parametrize("kernel", ["compiled", "python"])
+def test_a_sequence_number_past_48_bits_is_refused_by_both_cores(kernel: str) -> None:
+    # Found by scripts/fuzz snapshot (2026-12-06, 746 runs in): a seq of 8027793262296068909.
+    # The Python twin keys purchases by ts << 48 | seq, so such a seq spilled into the
+    # timestamp and it refused the order that the compiled core, comparing (ts, seq),
+    # took: the cores disagreed on the same state.
+    loaded = snapshot.load(_purchases(), version=__version__)
+    state = loaded.state
+    seqs = list(state.seq)
+    seqs[-1] = 1 << 48
+    bad = replace(state, seq=array("q", seqs))
+    with pytest.raises(ValueError, match=r"sequence number is past 2\*\*48"):
+        Engine.from_state(bad, kernel=kernel)  # type: ignore[arg-type]

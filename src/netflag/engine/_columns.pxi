@@ -3,6 +3,7 @@
 # Python core); pycore.Core.load and .export are the twins. Included by _core.pyx: C
 # functions over Core's state.
 
+cdef int64_t _SEQ_LIMIT = 1 << 48  # history.SEQ_BITS: the Python twin keys purchases by ts << 48 | seq
 cdef array.array _INT32 = _array.array('i')
 cdef array.array _INT64 = _array.array('q')
 
@@ -54,6 +55,8 @@ cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] 
             raise ValueError("a purchase names an unknown user or holds a negative value")
         if e.units >= _UNITS_LIMIT:
             raise OverflowError("an amount is too large for the compiled core")
+        if e.seq >= _SEQ_LIMIT:
+            raise ValueError("a purchase's sequence number is past 2**48")
         if i and not nf_less(core.index.back(), e):
             raise ValueError("purchases are not sorted by key")
         if <int>core.tails[e.owner].size() >= core.T:
