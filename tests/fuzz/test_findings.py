@@ -105,5 +105,17 @@ def test_a_sequence_number_past_48_bits_is_refused_by_both_cores(kernel: str) ->
     seqs = list(state.seq)
     seqs[-1] = 1 << 48
     bad = replace(state, seq=array("q", seqs))
-    with pytest.raises(ValueError, match=r"sequence number is past 2\*\*48"):
+    with pytest.raises(ValueError, match="numbered at or past the state's next number"):
         Engine.from_state(bad, kernel=kernel)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kernel", ["compiled", "python"])
+def test_a_purchase_numbered_past_next_seq_is_refused_by_both_cores(kernel: str) -> None:
+    # Found by scripts/fuzz snapshot (2026-12-06, 238,026 runs in): next_seq below a kept
+    # purchase's seq, so the next purchase took a number already kept, and the cores
+    # ordered the tie each its own way.
+    state = snapshot.load(_purchases(), version=__version__).state
+    behind = replace(state, next_seq=max(state.seq))
+    with pytest.raises(ValueError, match="numbered at or past the state's next number"):
+        Engine.from_state(behind, kernel=kernel)  # type: ignore[arg-type]
+    Engine.from_state(replace(state, next_seq=max(state.seq) + 1), kernel=kernel)

@@ -3,14 +3,13 @@
 # Python core); pycore.Core.load and .export are the twins. Included by _core.pyx: C
 # functions over Core's state.
 
-cdef int64_t _SEQ_LIMIT = 1 << 48  # history.SEQ_BITS: the Python twin keys purchases by ts << 48 | seq
 cdef array.array _INT32 = _array.array('i')
 cdef array.array _INT64 = _array.array('q')
 
 
 cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] hi,
                 const int64_t[:] ts, const int64_t[:] seq, const int32_t[:] owner,
-                const int64_t[:] units) except *:
+                const int64_t[:] units, int64_t below) except *:
     """Core.load: every column checked as it is copied in; one allocation per vector."""
     if not core.index.empty() or core.adj.size():
         raise ValueError("load() needs an empty core")
@@ -55,8 +54,8 @@ cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] 
             raise ValueError("a purchase names an unknown user or holds a negative value")
         if e.units >= _UNITS_LIMIT:
             raise OverflowError("an amount is too large for the compiled core")
-        if e.seq >= _SEQ_LIMIT:
-            raise ValueError("a purchase's sequence number is past 2**48")
+        if e.seq >= below:
+            raise ValueError("a purchase is numbered at or past the state's next number")
         if i and not nf_less(core.index.back(), e):
             raise ValueError("purchases are not sorted by key")
         if <int>core.tails[e.owner].size() >= core.T:

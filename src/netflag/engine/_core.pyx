@@ -33,6 +33,7 @@ include "_support.pxi"  # the C++ helpers of _core_support.h, declared
 
 UNITS_LIMIT = 1 << 48
 cdef int64_t _UNITS_LIMIT = UNITS_LIMIT  # amounts below this many units keep T * units**2 inside 128 bits
+SEQ_LIMIT = 1 << 48  # history.SEQ_BITS: the Python twin keys purchases by ts << 48 | seq
 STRATEGIES = ("auto", "merge", "scan", "walk")
 PATHS = ("merge", "scan", "walk")
 DEF AUTO = 0
@@ -263,10 +264,11 @@ cdef class Core:
 
     def load(self, list user_ids, const int32_t[:] lo, const int32_t[:] hi,
              const int64_t[:] ts, const int64_t[:] seq, const int32_t[:] owner,
-             const int64_t[:] units):
+             const int64_t[:] units, int64_t below=SEQ_LIMIT):
         """Fill an empty core: user ids by number; edges ``lo < hi``; purchases sorted by
-        key, at most T per user. Any inconsistency is a ValueError, never a broken core."""
-        _load(self, user_ids, lo, hi, ts, seq, owner, units)
+        key, numbered below ``below``, at most T per user. Any inconsistency is a
+        ValueError, never a broken core."""
+        _load(self, user_ids, lo, hi, ts, seq, owner, units, min(below, SEQ_LIMIT))
 
     def export(self):
         """The state as columns (``array``): edges ``(lo, hi)`` sorted, purchases by key."""

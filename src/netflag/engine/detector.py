@@ -181,17 +181,17 @@ class Engine:
         """An engine that continues exactly where ``state`` was taken.
 
         Inconsistent columns (unsorted, unknown users, more than T purchases a
-        user) raise ValueError.
+        user, a purchase numbered at or past ``next_seq``) raise ValueError.
         """
         engine = cls(state.params, strategy=strategy, kernel=kernel)
         names = list(state.users)
         columns = (state.edge_lo, state.edge_hi, state.ts, state.seq, state.owner, state.units)
         try:
-            engine._core.load(names, *columns)
+            engine._core.load(names, *columns, below=state.next_seq)
         except (OverflowError, TypeError):  # amounts beyond 64-bit units, or not a buffer
             if engine._kernel == "python":
                 raise
-            engine._to_python(names, columns)
+            engine._to_python(names, columns, state.next_seq)
         engine._scale = state.scale
         engine._seq = state.next_seq
         return engine
@@ -246,10 +246,13 @@ class Engine:
         if self._limit is not None and units >= self._limit:
             self._to_python(self._core.all_names(), self._core.export())
 
-    def _to_python(self, names: list[str], columns: tuple[Sequence[int], ...]) -> None:
+    def _to_python(
+        self, names: list[str], columns: tuple[Sequence[int], ...], below: int = 1 << 48
+    ) -> None:
         """Carry on with the pure-Python core, loaded with ``names`` and ``columns``."""
         self._core, self._kernel = new_core(self.params.D, self.params.T, "python")
-        self._core.load(names, *columns)
+        lo, hi, ts, seq, owner, units = columns
+        self._core.load(names, lo, hi, ts, seq, owner, units, below)
         self._limit = None
 
     def _decide(self, user: int, amount: Amount, units: int) -> Decision:

@@ -66,6 +66,7 @@ class Core(Protocol):
         seq: Sequence[int],
         owner: Sequence[int],
         units: Sequence[int],
+        below: int = 1 << 48,
     ) -> None: ...
     def export(self) -> tuple[Sequence[int], ...]: ...
 

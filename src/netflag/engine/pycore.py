@@ -184,6 +184,7 @@ class Core:
         seq: Sequence[int],
         owner: Sequence[int],
         units: Sequence[int],
+        below: int = 1 << 48,
     ) -> None:
         """Fill an empty core (see ``_core.Core.load``); ValueError when inconsistent."""
         if self.users or self.kept():
@@ -205,8 +206,8 @@ class Core:
             raise ValueError("edges are not sorted, or one repeats")
         if any(o < 0 or o >= users for o in owner_) or min(units_ + ts_ + seq_, default=0) < 0:
             raise ValueError("a purchase names an unknown user or holds a negative value")
-        if max(seq_, default=0) > _LOW:
-            raise ValueError("a purchase's sequence number is past 2**48")
+        if max(seq_, default=-1) >= min(below, _LOW + 1):
+            raise ValueError("a purchase is numbered at or past the state's next number")
         keys = [order_key(t, s) for t, s in zip(ts_, seq_, strict=True)]
         if any(a >= b for a, b in zip(keys, keys[1:], strict=False)):
             raise ValueError("purchases are not sorted by key")
