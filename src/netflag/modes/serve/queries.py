@@ -10,6 +10,8 @@ stats may already count a group whose fsync is under way.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import sys
 import time
 from typing import Any
 
@@ -24,6 +26,8 @@ from netflag.runtime.journal import SNAPSHOT
 
 EXPLAINS_AT_ONCE = 2  # each rebuilds an engine from the snapshot: memory and a core
 END = (-1, b"")  # on a subscriber's queue: its stream ends (the server is stopping)
+# glibc keeps what a thread's engine freed in that thread's heap; malloc_trim gives it back.
+_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None) if sys.platform == "linux" else None
 
 
 class Queries:
@@ -42,7 +46,11 @@ class Queries:
     async def explain(self, seq: int) -> Explanation:
         """:meth:`explain_seq` on a thread, a few at a time."""
         async with self._explaining:
-            return await asyncio.to_thread(self.explain_seq, seq)
+            try:
+                return await asyncio.to_thread(self.explain_seq, seq)
+            finally:
+                if _TRIM is not None:
+                    _TRIM(0)
 
     def explain_seq(self, seq: int) -> Explanation:
         """Explain the purchase at ``seq`` as it was decided (rebuilt from the snapshot
