@@ -17,7 +17,7 @@ from mmap import mmap
 from typing import Literal
 
 from netflag.engine.events import Befriend, Event, Purchase, Unfriend
-from netflag.engine.history import SEQ_BITS
+from netflag.engine.history import SEQ_BITS, SEQ_LIMIT
 from netflag.engine.kernels import Core, Kernel, new_core, units_limit
 from netflag.engine.money import Amount, Baseline
 from netflag.engine.params import Params
@@ -247,7 +247,7 @@ class Engine:
             self._to_python(self._core.all_names(), self._core.export())
 
     def _to_python(
-        self, names: list[str], columns: tuple[Sequence[int], ...], below: int = 1 << 48
+        self, names: list[str], columns: tuple[Sequence[int], ...], below: int = SEQ_LIMIT
     ) -> None:
         """Carry on with the pure-Python core, loaded with ``names`` and ``columns``."""
         self._core, self._kernel = new_core(self.params.D, self.params.T, "python")

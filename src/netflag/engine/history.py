@@ -22,6 +22,7 @@ from operator import itemgetter
 from sortedcontainers import SortedList
 
 SEQ_BITS = 48  # room for 2.8e14 events per run
+SEQ_LIMIT = 1 << SEQ_BITS  # every sequence number is below it
 
 Entry = tuple[int, int, int]  # (key, user, units)
 _OWNER = itemgetter(1)

@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Literal, Protocol, cast
 
 from netflag.engine import pycore
+from netflag.engine.history import SEQ_LIMIT
 
 Kernel = Literal["compiled", "python"]
 
@@ -66,7 +67,7 @@ class Core(Protocol):
         seq: Sequence[int],
         owner: Sequence[int],
         units: Sequence[int],
-        below: int = 1 << 48,
+        below: int = SEQ_LIMIT,
     ) -> None: ...
     def export(self) -> tuple[Sequence[int], ...]: ...
 

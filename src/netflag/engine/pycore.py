@@ -20,7 +20,7 @@ from mmap import mmap
 
 from netflag.engine import recommend
 from netflag.engine.graph import Graph
-from netflag.engine.history import SEQ_BITS, History, order_key
+from netflag.engine.history import SEQ_BITS, SEQ_LIMIT, History, order_key
 from netflag.engine.ids import id_order
 from netflag.engine.search import Search
 
@@ -184,7 +184,7 @@ class Core:
         seq: Sequence[int],
         owner: Sequence[int],
         units: Sequence[int],
-        below: int = 1 << 48,
+        below: int = SEQ_LIMIT,
     ) -> None:
         """Fill an empty core (see ``_core.Core.load``); ValueError when inconsistent."""
         if self.users or self.kept():
@@ -206,7 +206,7 @@ class Core:
             raise ValueError("edges are not sorted, or one repeats")
         if any(o < 0 or o >= users for o in owner_) or min(units_ + ts_ + seq_, default=0) < 0:
             raise ValueError("a purchase names an unknown user or holds a negative value")
-        if max(seq_, default=-1) >= min(below, _LOW + 1):
+        if max(seq_, default=-1) >= min(below, SEQ_LIMIT):
             raise ValueError("a purchase is numbered at or past the state's next number")
         keys = [order_key(t, s) for t, s in zip(ts_, seq_, strict=True)]
         if any(a >= b for a, b in zip(keys, keys[1:], strict=False)):

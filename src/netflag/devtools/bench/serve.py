@@ -27,6 +27,7 @@ from types import TracebackType
 
 from netflag.errors import InputError
 
+CONTENT_LENGTH = re.compile(rb"(?i)content-length: *(\d+)")
 _LISTENING = re.compile(rb"netflag serve: INFO: (https?)://127\.0\.0\.1:(\d+) ")
 
 
@@ -177,7 +178,8 @@ class LoadResult:
         return statistics.median(self.latencies)
 
 
-def _request(body: bytes, content_type: str) -> bytes:
+def events_request(body: bytes, content_type: str) -> bytes:
+    """A ``POST /v1/events`` of ``body``, whole, for a keep-alive connection."""
     head = (
         f"POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
@@ -197,7 +199,7 @@ async def _client(
             started = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
-            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+            length = int(CONTENT_LENGTH.search(head).group(1))  # type: ignore[union-attr]
             await reader.readexactly(length)
             if not head.startswith(b"HTTP/1.1 200"):
                 raise InputError(f"netflag serve answered {head.splitlines()[0].decode()}")
@@ -213,11 +215,11 @@ def run_load(
     """POST the next ``lines`` (each once, in order: a log's timestamps keep increasing),
     ``per_request`` at a time from ``clients`` connections, until ``seconds`` or the end."""
     if per_request == 1:
-        bodies = ((_request(line, "application/json"), 1) for line in lines)
+        bodies = ((events_request(line, "application/json"), 1) for line in lines)
     else:
         chunks = iter(lambda: list(islice(lines, per_request)), [])
         bodies = (
-            (_request(b"\n".join(chunk) + b"\n", "application/x-ndjson"), len(chunk))
+            (events_request(b"\n".join(chunk) + b"\n", "application/x-ndjson"), len(chunk))
             for chunk in chunks
         )
 

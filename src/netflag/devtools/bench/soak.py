@@ -35,11 +35,10 @@ from pathlib import Path
 
 import orjson
 
-from netflag.devtools.bench.serve import ServeProcess
+from netflag.devtools.bench.serve import CONTENT_LENGTH, ServeProcess, events_request
 from netflag.devtools.generate import Preset, generate
 
 KINDS = ("single", "ndjson", "flags", "explain")
-_LENGTH = re.compile(rb"(?i)content-length: *(\d+)")
 
 
 @dataclass
@@ -72,20 +71,13 @@ async def _call(
     started = time.perf_counter()
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
-    found = _LENGTH.search(head)
+    found = CONTENT_LENGTH.search(head)
     body = await reader.readexactly(int(found.group(1)) if found else 0)
     soak.minute.latencies[kind].append(time.perf_counter() - started)
     status = int(head.split(b" ", 2)[1])
     if status not in ok:
         soak.failures.append(f"{kind}: {status} {body[:200]!r}")
     return body
-
-
-def _post(body: bytes, content_type: str) -> bytes:
-    return (
-        f"POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
 
 
 def _get(path: str) -> bytes:
@@ -102,10 +94,11 @@ async def _paced(soak: Soak, per_second: float, kind: str) -> None:
                 await asyncio.sleep(due - now)
             due += 1 / per_second
             if kind == "single":
-                await _call(soak, connection, kind, _post(next(soak.lines), "application/json"))
+                single = events_request(next(soak.lines), "application/json")
+                await _call(soak, connection, kind, single)
             elif kind == "ndjson":
                 body = b"\n".join(next(soak.lines) for _ in range(100))
-                await _call(soak, connection, kind, _post(body, "application/x-ndjson"))
+                await _call(soak, connection, kind, events_request(body, "application/x-ndjson"))
             elif kind == "flags":
                 page = orjson.loads(await _call(soak, connection, kind, _get(
                     f"/v1/flags?after={max(0, soak.newest_flag - 50)}&limit=100")))  # fmt: skip

@@ -161,7 +161,8 @@ def guarded(guard: Guard, dropped: Callable[[str], None]) -> type[asyncio.Protoc
                 transport.write_eof()
                 self._arm(LINGER_SECONDS, transport.close)
             else:
-                transport.write(answer)
+                if answer:
+                    transport.write(answer)
                 transport.close()
 
         def _arm(self, seconds: float, then: Callable[[], None]) -> None:
