@@ -180,7 +180,10 @@ class KafkaBroker(LocalServer):
         )
         if not (data / "meta.properties").exists():
             cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-            formatting = self._java(lib, "kafka.tools.StorageTool", "format", "-t", cluster)
+            # One id in 64 starts with "-": as a separate argument it would read as an option.
+            formatting = self._java(
+                lib, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster}"
+            )
             done = subprocess.run(
                 [*formatting, "-c", str(config)], capture_output=True, text=True, check=False
             )
