@@ -26,6 +26,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from netflag.devtools.servers import native_env
+
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -123,6 +125,7 @@ class Browser:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # a process group of its own, to stop as a whole
+            env=native_env(),
         )
         os.close(commands_read)
         os.close(replies_write)

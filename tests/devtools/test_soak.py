@@ -19,6 +19,7 @@ def test_a_short_soak_is_served_whole_with_every_flag_streamed(tmp_path: Path) -
     assert len(samples) == 3
     assert all(minute.latencies["single"] and minute.latencies["ndjson"] for minute in samples)
     assert all(minute.rss_mib > 10 and minute.fds > 3 for minute in samples)
+    assert samples[-1].children_mib > 10  # the explanations' fork server, at least
     assert verdict(samples, soak) == []
     assert table(samples).count("\n") == 4
 

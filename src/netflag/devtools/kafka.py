@@ -26,7 +26,7 @@ import time
 import uuid
 from pathlib import Path
 
-from netflag.devtools.servers import LocalServer, free_port
+from netflag.devtools.servers import LocalServer, free_port, native_env
 from netflag.errors import InputError
 
 KAFKA_VERSION = "4.4.0"
@@ -115,7 +115,9 @@ def fetch() -> Path:
         (work / "pom.xml").write_text(POM)
         command = [mvn, "-q", "-B", "dependency:copy-dependencies", "-DincludeScope=runtime"]
         command.append(f"-DoutputDirectory={work / 'lib'}")
-        done = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            command, cwd=work, capture_output=True, text=True, check=False, env=native_env()
+        )
         if done.returncode != 0:
             last = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
             raise InputError(f"cannot fetch Kafka {KAFKA_VERSION} through Maven: {last[0]}")
@@ -185,7 +187,11 @@ class KafkaBroker(LocalServer):
                 lib, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster}"
             )
             done = subprocess.run(
-                [*formatting, "-c", str(config)], capture_output=True, text=True, check=False
+                [*formatting, "-c", str(config)],
+                capture_output=True,
+                text=True,
+                check=False,
+                env=native_env(),
             )
             if done.returncode != 0:
                 raise InputError(f"cannot format {data}: {done.stderr.strip()[-300:]}")
@@ -203,6 +209,7 @@ class KafkaBroker(LocalServer):
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=detach,
+                env=native_env(),
             )
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:

@@ -8,6 +8,7 @@ without losing entries. :class:`LocalServer` is what every such server
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,13 @@ from typing import Self
 from netflag.errors import InputError
 
 REDIS_MISSING = "redis-server is not installed: apt-get install redis-server (.ci/run installs it)"
+
+
+def native_env() -> dict[str, str]:
+    """This environment for a program that is not Python (a server, a browser, curl):
+    without ``LD_PRELOAD``, which ``scripts/test-sanitized`` sets to ASan's runtime for
+    CPython, and under which a JVM or chromium dies and curl hangs."""
+    return {name: value for name, value in os.environ.items() if name != "LD_PRELOAD"}
 
 
 def free_port() -> int:
@@ -98,7 +106,7 @@ class RedisServer(LocalServer):
             "--save", "", "--logfile", "redis.log", "--daemonize", "no",
         ]
         # fmt: on
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=native_env())
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -340,6 +340,12 @@ def test_a_redis_restart_mid_stream_is_survived(logs, tmp_path: Path, redis_serv
 def test_sigterm_stops_after_a_final_checkpoint(logs, tmp_path: Path) -> None:
     args = live_args(logs, f"file:{logs['stream']}", tmp_path, "--checkpoint-seconds", "60")
     process = spawn(*args)
+    # The run has begun (and its signal handlers are in) once it holds the state's lock;
+    # then it gets the time it always had to flag some events. A sleep from the spawn
+    # alone lost the race under the sanitizers' slow start.
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "state" / "lock").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     time.sleep(0.8)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=20)

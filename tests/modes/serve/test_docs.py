@@ -9,6 +9,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
+from netflag.devtools.servers import native_env
 from tests.modes.serve.server import Server
 from tests.paths import ROOT
 
@@ -61,8 +62,12 @@ def test_the_pages_examples_are_what_its_commands_answer(tmp_path: Path) -> None
                 command = without_comment(command).replace(DOCUMENTED, f"127.0.0.1:{server.port}")
                 if " -sN " in command:
                     command = command.replace(" -sN ", " -sN --max-time 2 ")
-                done = subprocess.run(
-                    ["bash", "-c", command], capture_output=True, text=True, timeout=30
+                done = subprocess.run(  # curl: a native program, as the servers are
+                    ["bash", "-c", command],
+                    capture_output=True,
+                    text=True,
+                    timeout=30,
+                    env=native_env(),
                 )
                 assert pattern(output).fullmatch(done.stdout.strip()), (command, done.stdout)
                 ran += 1

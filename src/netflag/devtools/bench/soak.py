@@ -15,8 +15,9 @@ paced, each bounded by the run's length:
 - one SSE client on ``/v1/flags/stream`` from the start.
 
 At the end of each minute it reads the server's RSS and open descriptors from
-``/proc``, the state directory's size, and the p99 of each kind of request in
-that minute. It prints a Markdown table and a JSON line, and exits 1 if a
+``/proc`` (and, apart, the RSS of its children: the fork server and any
+explanation's process under way), the state directory's size, and the p99 of
+each kind of request in that minute. It prints a Markdown table and a JSON line, and exits 1 if a
 request failed, the SSE client missed a flag, the RSS grew 5% or more over the
 last 8 minutes, or the descriptors in the second half never fell back to the first's peak.
 """
@@ -47,6 +48,7 @@ class Minute:
 
     latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
     rss_mib: float = 0.0
+    children_mib: float = 0.0  # the explanations' fork server and workers at the sample
     fds: int = 0
     state_mib: float = 0.0
 
@@ -132,10 +134,30 @@ def _flagged(port: int) -> int:
         return int(orjson.loads(answer.read())["flagged"])
 
 
-def _sample(minute: Minute, pid: int, state: Path) -> None:
-    status = Path(f"/proc/{pid}/status").read_text()
+def _rss_mib(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:  # an explanation's process that just ended
+        return 0.0
     rss = re.search(r"VmRSS:\s+(\d+) kB", status)
-    minute.rss_mib = int(rss.group(1)) / 1024 if rss else 0.0
+    return int(rss.group(1)) / 1024 if rss else 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:
+            continue
+        for child in map(int, children):
+            found += [child, *_descendants(child)]
+    return found
+
+
+def _sample(minute: Minute, pid: int, state: Path) -> None:
+    minute.rss_mib = _rss_mib(pid)
+    minute.children_mib = sum(map(_rss_mib, _descendants(pid)))
     minute.fds = len(list(Path(f"/proc/{pid}/fd").iterdir()))
     sizes = sum(path.stat().st_size for path in state.rglob("*") if path.is_file())
     minute.state_mib = sizes / (1 << 20)
@@ -204,13 +226,15 @@ def verdict(samples: list[Minute], soak: Soak) -> list[str]:
 
 
 def table(samples: list[Minute]) -> str:
-    rows = ["| minute | RSS MiB | fds | state MiB | " + " | ".join(f"{k} p99 ms" for k in KINDS)
-            + " | requests |", "|" + "---:|" * (5 + len(KINDS))]  # fmt: skip
+    head = ["minute", "RSS MiB", "children MiB", "fds", "state MiB"]
+    head += [f"{kind} p99 ms" for kind in KINDS] + ["requests"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for number, minute in enumerate(samples, 1):
-        latencies = [f"{p99(minute.latencies[kind]):.1f}" for kind in KINDS]
-        count = sum(len(values) for values in minute.latencies.values())
-        rows.append(f"| {number} | {minute.rss_mib:.1f} | {minute.fds} | {minute.state_mib:.1f} | "
-                    + " | ".join(latencies) + f" | {count:,} |")  # fmt: skip
+        cells = [str(number), f"{minute.rss_mib:.1f}", f"{minute.children_mib:.1f}"]
+        cells += [str(minute.fds), f"{minute.state_mib:.1f}"]
+        cells += [f"{p99(minute.latencies[kind]):.1f}" for kind in KINDS]
+        cells.append(f"{sum(len(values) for values in minute.latencies.values()):,}")
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 

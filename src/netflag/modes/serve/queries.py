@@ -2,32 +2,24 @@
 
 Queries run on the writer's event loop, so they never see the engine half-way
 through an event. An explanation rebuilds the engine as it stood at the event
-(from the snapshot and the log) on a thread, a few at a time; flags and
-explanations show durable events only (up to ``synced``), while a score or the
-stats may already count a group whose fsync is under way.
+(from the snapshot and the log) in a process of its own
+(:mod:`~netflag.modes.serve.explainer`); flags and explanations show durable
+events only (up to ``synced``), while a score or the stats may already count a
+group whose fsync is under way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import sys
 import time
 from typing import Any
 
-from netflag.analysis.common import format_timestamp
-from netflag.analysis.explain import Explanation, check_agrees, explain
-from netflag.engine import Amount, Engine, Purchase
-from netflag.engine.snapshot import load_file
-from netflag.io.events import LineError, parse_event
-from netflag.modes.serve.errors import Gone, NotFound, Unavailable
+from netflag.analysis.explain import Explanation, explain
+from netflag.engine import Amount
+from netflag.modes.serve.explainer import Explainer, explain_logged
 from netflag.modes.serve.shared import Shared
-from netflag.runtime.journal import SNAPSHOT
 
-EXPLAINS_AT_ONCE = 2  # each rebuilds an engine from the snapshot: memory and a core
 END = (-1, b"")  # on a subscriber's queue: its stream ends (the server is stopping)
-# glibc keeps what a thread's engine freed in that thread's heap; malloc_trim gives it back.
-_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None) if sys.platform == "linux" else None
 
 
 class Queries:
@@ -35,7 +27,8 @@ class Queries:
 
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
-        self._explaining = asyncio.Semaphore(EXPLAINS_AT_ONCE)
+        journal = shared.journal
+        self.explainer = Explainer(journal.path, journal.version, shared.options.strategy)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ending = False
 
@@ -44,53 +37,16 @@ class Queries:
         return explain(self.shared.engine, user, amount)
 
     async def explain(self, seq: int) -> Explanation:
-        """:meth:`explain_seq` on a thread, a few at a time."""
-        async with self._explaining:
-            try:
-                return await asyncio.to_thread(self.explain_seq, seq)
-            finally:
-                if _TRIM is not None:
-                    _TRIM(0)
+        """Explain the purchase at ``seq`` as it was decided, in a process of its own."""
+        return await self.explainer.explain(seq, self.shared.synced)
 
     def explain_seq(self, seq: int) -> Explanation:
-        """Explain the purchase at ``seq`` as it was decided (rebuilt from the snapshot
-        and the log; slow, so run it in a thread)."""
+        """:meth:`explain` here and now (slow: the engine is rebuilt on this thread)."""
         shared = self.shared
-        journal, synced = shared.journal, shared.synced
-        if not 1 <= seq <= synced:
-            raise NotFound(f"no event {seq} in the log (it holds 1..{synced})")
-        for _ in range(3):  # a snapshot taken meanwhile may drop the segments we need
-            loaded = load_file(journal.path / SNAPSHOT, version=journal.version)
-            base = int(loaded.extra["seq"])
-            if seq <= base:
-                raise Gone(
-                    f"event {seq} is no longer in the log: the snapshot at event {base} replaced"
-                    " the log up to there (serve --keep-log keeps every event explainable)"
-                )
-            engine = Engine.from_state(loaded.state, strategy=shared.options.strategy)
-            expected = base + 1
-            for number, raw in journal.read_since(base, seq):
-                if number != expected:
-                    break
-                expected += 1
-                try:
-                    event = parse_event(raw)
-                except LineError as error:
-                    if number == seq:
-                        raise NotFound(f"event {seq} was rejected: {error}") from None
-                    continue
-                if number < seq:
-                    engine.apply(event, check=False)
-                    continue
-                if not isinstance(event, Purchase):
-                    raise NotFound(
-                        f"event {seq} is a {type(event).__name__.lower()}, not a purchase"
-                    )
-                when = format_timestamp(event.timestamp)
-                found = explain(engine, event.user, event.amount, timestamp=when, line=seq)
-                check_agrees(found, engine.apply(event))
-                return found
-        raise Unavailable(f"event {seq}: the log moved under the explanation; try again")
+        journal = shared.journal
+        return explain_logged(
+            journal.path, journal.version, shared.options.strategy, seq, shared.synced
+        )
 
     def stats(self) -> dict[str, Any]:
         """The counters, the log position and the engine's size (``GET /v1/stats``)."""

@@ -8,7 +8,7 @@ once it is durable, after a backlog from where the client left off.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
 import orjson
@@ -145,7 +145,7 @@ def _text(line: bytes) -> str:
     return line.rstrip(b"\n").decode()
 
 
-def _newest(indexes: list[int], seqs: Any, synced: int, limit: int | None) -> list[int]:
+def _newest(indexes: Sequence[int], seqs: Any, synced: int, limit: int | None) -> list[int]:
     """The durable ones of ``indexes`` (oldest first), newest first, at most ``limit``."""
     found = []
     for index in reversed(indexes):

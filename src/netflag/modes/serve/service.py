@@ -23,7 +23,7 @@ from netflag.engine import Amount, Engine
 from netflag.errors import CheckpointError
 from netflag.io.counts import count
 from netflag.modes.serve.errors import Conflict, Gone, NotFound, Unavailable
-from netflag.modes.serve.queries import EXPLAINS_AT_ONCE, Queries
+from netflag.modes.serve.queries import Queries
 from netflag.modes.serve.shared import ServiceOptions, Shared
 from netflag.modes.serve.snapshots import SERVE_FIELDS, Snapshots
 from netflag.modes.serve.writer import SOURCE, SYNCS_IN_FLIGHT, Writer
@@ -32,7 +32,6 @@ from netflag.runtime.pipeline import COUNTERS, Pipeline
 from netflag.runtime.rejects import Rejects
 
 __all__ = [
-    "EXPLAINS_AT_ONCE",
     "SERVE_FIELDS",
     "SOURCE",
     "SYNCS_IN_FLIGHT",
@@ -161,6 +160,7 @@ class Service:
         """Finish what is queued, take a last snapshot, release the directory."""
         await self.writer.drain()
         await self.snapshots.finish()
+        self.queries.explainer.close()
         self.writer.shutdown()
         self.flags.close()
         self.journal.close()
@@ -176,7 +176,7 @@ class Service:
         return self.queries.score(user, amount)
 
     async def explain(self, seq: int) -> Explanation:
-        """Why the purchase at ``seq`` was (not) flagged, rebuilt on a thread."""
+        """Why the purchase at ``seq`` was (not) flagged, rebuilt in a process of its own."""
         return await self.queries.explain(seq)
 
     def explain_seq(self, seq: int) -> Explanation:
