@@ -71,3 +71,21 @@ def test_a_self_friendship_is_refused_by_the_core(kernel: str) -> None:
     with pytest.raises(ValueError, match="themselves"):
         engine.apply(Befriend(0, "c", "c"))
     assert engine.state().edges == []
+
+
+def test_searches_of_every_kind_interleaved_match_the_python_core() -> None:
+    """The compiled searches share their marks and queue: checks, rings and newest_of
+    in any order, users added meanwhile, each as the Python core answers it."""
+    log = churned_log(6, 6_000, 300)
+    rng = random.Random(6)
+    compiled = Engine(Params(3, 4), kernel="compiled")
+    python = Engine(Params(3, 4), kernel="python")
+    for step, event in enumerate(log):
+        assert verdicts(compiled, [event]) == verdicts(python, [event]), step
+        if step % 5 == 0 and compiled.users > 1:
+            user = rng.randrange(compiled.users)
+            rings = compiled.rings(user, rng.randrange(1, 5))
+            assert rings == python.rings(user, len(rings)), step
+            members = rng.sample(range(compiled.users), min(compiled.users, 20))
+            count = rng.randrange(1, 8)
+            assert compiled.newest_of(members, count) == python.newest_of(members, count)

@@ -66,8 +66,7 @@ cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] 
             core.max_units = e.units
     for i in range(users):
         if <int>core.tails[i].size() == core.T:
-            core.floor_ts[i] = core.tails[i][0].ts
-            core.floor_seq[i] = core.tails[i][0].seq
+            core.floor[i] = nf_floor(core.tails[i][0].ts, core.tails[i][0].seq)
 
 
 cdef tuple _export(Core core):

@@ -15,9 +15,9 @@ A purchase's order is its key ``(ts, seq)``: timestamp, then arrival.
 
 Here: the state and every public method. The kernels are C functions over the state,
 included at the end: ``_history.pxi`` (tails and index as purchases arrive),
-``_search.pxi`` (network search, baseline), ``_recommend.pxi`` (suggestions),
-``_columns.pxi`` (load, export), ``_canonical.pxi`` (the batch fast path); the C++
-helpers they share are declared in ``_support.pxi``.
+``_search.pxi`` (network search, baseline), ``_walk.pxi`` (its walks of the index),
+``_recommend.pxi`` (suggestions), ``_columns.pxi`` (load, export), ``_canonical.pxi``
+(the batch fast path); the C++ helpers they share are declared in ``_support.pxi``.
 """
 
 from libc.math cimport sqrt
@@ -50,7 +50,7 @@ cdef class Core:
     cdef nf_names ids                        # user ids (UTF-8) <-> numbers
     cdef vector[vector[int32_t]] adj
     cdef vector[vector[nf_entry]] tails     # per user: ascending by key, at most T
-    cdef vector[int64_t] floor_ts, floor_seq  # key of tails[v][0] once full, else NO_KEY
+    cdef vector[nf_floor] floor              # key of tails[v][0] once full, else NO_KEY
     cdef vector[nf_entry] index             # every kept purchase, ascending (+ dead ones)
     cdef vector[nf_entry] side              # late arrivals, ascending
     cdef size_t dead                        # evicted entries still in index or side
@@ -112,8 +112,7 @@ cdef class Core:
         if users > n:
             self.adj.resize(users)
             self.tails.resize(users)
-            self.floor_ts.resize(users, NO_KEY)
-            self.floor_seq.resize(users, NO_KEY)
+            self.floor.resize(users, nf_floor(NO_KEY, NO_KEY))
             self.mark.resize(users, 0)
 
     cdef bint _linked(self, int32_t a, int32_t b) noexcept:
@@ -288,6 +287,7 @@ cdef class Core:
 
 include "_history.pxi"
 include "_search.pxi"
+include "_walk.pxi"
 include "_recommend.pxi"
 include "_columns.pxi"
 include "_canonical.pxi"

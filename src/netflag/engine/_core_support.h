@@ -65,6 +65,11 @@ struct nf_less_t {
 };
 /* A heap item of the members' merge: the key of tails[member][pos]. */
 struct nf_head { int64_t ts; int64_t seq; int32_t member; int32_t pos; };
+/* The key of a user's oldest kept purchase once the tail is full: both halves on one
+   cache line, as a scan reads them for every index entry. */
+struct nf_floor { int64_t ts; int64_t seq; };
+/* A hint that p is read soon: a walk of the index asks for its next owners' data. */
+static inline void nf_prefetch(const void *p) { __builtin_prefetch(p, 0, 1); }
 struct nf_head_less {
     bool operator()(const nf_head &a, const nf_head &b) const {
         return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq);

@@ -36,8 +36,7 @@ cdef void _add(Core core, nf_entry e) noexcept:
             i -= 1
         tail[0][i] = e
     if tail.size() == T:
-        core.floor_ts[e.owner] = tail[0][0].ts
-        core.floor_seq[e.owner] = tail[0][0].seq
+        core.floor[e.owner] = nf_floor(tail[0][0].ts, tail[0][0].seq)
     if core.index.empty() or nf_less(core.index.back(), e):
         core.index.push_back(e)
     else:
@@ -64,8 +63,8 @@ cdef void _insert_side(Core core, nf_entry e) noexcept:
 
 cdef inline bint _live(Core core, const nf_entry *e) noexcept:
     """Whether index entry ``e`` is still in its owner's tail."""
-    cdef int32_t v = e.owner
-    return e.ts > core.floor_ts[v] or (e.ts == core.floor_ts[v] and e.seq >= core.floor_seq[v])
+    cdef const nf_floor *f = &core.floor[e.owner]
+    return e.ts > f.ts or (e.ts == f.ts and e.seq >= f.seq)
 
 
 cdef void _compact(Core core) noexcept:

@@ -18,6 +18,11 @@
 # The buyer's side of a walk is marked to at most this radius (the rest is searched
 # from each candidate); tuned on generated graphs, see docs/benchmarks.md.
 DEF NEAR_LIMIT = 2
+# A walk of the index asks for what the entry this many steps on will read (its owner's
+# floor, mark and friend list; the list's own entries at half the distance): at a million
+# users each is a cache miss (xl: 2x the checks a second; the same in the ball's growth and
+# the merge's heads paid nothing, docs/benchmarks.md).
+DEF AHEAD = 8
 
 
 cdef void _start(Core core, int32_t user) noexcept:
@@ -170,95 +175,6 @@ cdef void _newest(Core core, size_t count) noexcept:
             nf_heap_push(heads[0])
         else:
             heads.pop_back()
-
-
-# _scan calls _near, and _near calls _reach, through these pointers, as they called them
-# through Core's vtable when all three were methods: called directly, the C compiler inlines
-# them into _scan's loop, and every step of a scan or a walk runs up to 20% slower.
-cdef bint (*_near_out_of_line)(Core core, int32_t v, int far, uint32_t stamp) noexcept
-cdef bint (*_reach_out_of_line)(Core core, int32_t v, int far, uint32_t stamp) noexcept
-_near_out_of_line = _near
-_reach_out_of_line = _reach
-
-
-cdef void _scan(Core core, int32_t user, int far, int64_t *n, nf_u128 *s1,
-                nf_u128 *s2) noexcept:
-    """Newest purchases first, keeping those whose buyer is within ``far`` hops of
-    the marked ball (0: in it). The index and the side array merge on the fly."""
-    cdef Py_ssize_t i = core.index.size() - 1, j = core.side.size() - 1
-    cdef const nf_entry *e
-    cdef int64_t T = core.T
-    cdef uint32_t stamp = core.stamp
-    cdef int32_t v
-    while (i >= 0 or j >= 0) and n[0] < T:
-        if j < 0 or (i >= 0 and nf_less(core.side[j], core.index[i])):
-            e = &core.index[i]
-            i -= 1
-        else:
-            e = &core.side[j]
-            j -= 1
-        v = e.owner
-        if v == user or not _live(core, e):
-            continue
-        if core.mark[v] == stamp or (far > 0 and _near_out_of_line(core, v, far, stamp)):
-            n[0] += 1
-            s1[0] += <nf_u128>e.units
-            s2[0] += nf_square(e.units)
-
-
-cdef bint _near(Core core, int32_t v, int far, uint32_t stamp) noexcept:
-    """Whether ball(v, far) meets the marked ball (far >= 1): the nearest first."""
-    if far > 2:
-        return _reach_out_of_line(core, v, far, stamp)
-    cdef const vector[int32_t] *row = &core.adj[v]
-    cdef const vector[int32_t] *next_row
-    cdef size_t i, j
-    for i in range(row.size()):
-        if core.mark[row[0][i]] == stamp:
-            return True
-    if far < 2:
-        return False
-    for i in range(row.size()):
-        next_row = &core.adj[row[0][i]]
-        for j in range(next_row.size()):
-            if core.mark[next_row[0][j]] == stamp:
-                return True
-    return False
-
-
-cdef bint _reach(Core core, int32_t v, int far, uint32_t stamp) noexcept:
-    """A breadth-first search from v, at most ``far`` hops, until it meets the marked ball."""
-    cdef size_t start = 0, stop, i, j
-    core.seen_stamp += 1
-    if core.seen_stamp == 0:
-        for i in range(core.seen.size()):
-            core.seen[i] = 0
-        core.seen_stamp = 1
-    cdef uint32_t own = core.seen_stamp
-    cdef vector[int32_t] *queue = &core.reach_queue
-    cdef int r
-    cdef int32_t y
-    cdef const vector[int32_t] *row
-    if core.seen.size() < core.adj.size():
-        core.seen.resize(core.adj.size(), 0)
-    queue.clear()
-    queue.push_back(v)
-    core.seen[v] = own
-    for r in range(far):
-        stop = queue.size()
-        for i in range(start, stop):
-            row = &core.adj[queue[0][i]]
-            for j in range(row.size()):
-                y = row[0][j]
-                if core.mark[y] == stamp:
-                    return True
-                if core.seen[y] != own:
-                    core.seen[y] = own
-                    queue.push_back(y)
-        if queue.size() == stop:
-            return False
-        start = stop
-    return False
 
 
 cdef list _newest_of(Core core, members, Py_ssize_t count):

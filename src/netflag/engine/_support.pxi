@@ -15,6 +15,10 @@ cdef extern from "_core_support.h" nogil:
         int64_t seq
         int32_t member
         int32_t pos
+    struct nf_floor:
+        int64_t ts
+        int64_t seq
+    void nf_prefetch(const void *p)
     ctypedef unsigned long long nf_u128  # really unsigned __int128: only + and the helpers
     bint nf_less(const nf_entry &a, const nf_entry &b)
     void nf_heap_make(vector[nf_head] &h)
