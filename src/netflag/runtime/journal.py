@@ -266,17 +266,6 @@ class Journal:
                     path.unlink()
             fsync_dir(self.path / LOG)
 
-    def read_since(self, seq: int, until: int) -> list[tuple[int, bytes]]:
-        """``(number, line)`` for the logged events ``seq + 1 .. until`` still kept
-        (synced ones only: pass the last synced number as ``until``)."""
-        found = []
-        with self._segments_lock:  # no snapshot drops a segment meanwhile
-            for number, line in read_lines(self.path, self.version, seq):
-                if number > until:
-                    break
-                found.append((number, line))
-        return found
-
     def log_bytes(self) -> int:
         """Bytes in the log segments kept."""
         with self._segments_lock:

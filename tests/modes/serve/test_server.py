@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from netflag.cli import app
-from netflag.runtime.journal import Journal
+from netflag.runtime.journal import read_lines
 from netflag.version import __version__
 from tests.modes.serve.conftest import BAD_HOUR, NOT_JSON, Logs, ServerFactory, replay
 from tests.modes.serve.server import NETFLAG, Server
@@ -77,8 +77,8 @@ def flags_of(results: list[dict[str, Any]]) -> bytes:
 
 
 def log_lines(state: Path) -> list[bytes]:
-    """The service's log, read as its journal reads it."""
-    return [line for _, line in Journal(state, __version__).read_since(0, 1 << 62)]
+    """The service's log, read as an explanation reads it."""
+    return [line for _, line in read_lines(state, __version__)]
 
 
 def stats(server: Server) -> dict[str, Any]:

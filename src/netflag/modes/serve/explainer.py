@@ -5,8 +5,8 @@ and the log: a few hundred milliseconds of CPU on a medium state. On one of the
 service's threads that holds the GIL, so every write waits behind it (a soak's
 write p99 went from 10 ms to 70-140 ms at two explanations a second), and glibc
 keeps what the rebuilt engine freed in that thread's heap (the RSS crept up).
-In a fresh process, forked from a server that has the engine imported already,
-the writer keeps its core and everything the rebuild allocated goes back to the
+In a fresh process, forked from a fork server that has the engine imported, the
+writer keeps its core and everything the rebuild allocated goes back to the
 system when the process ends. The worker needs only the state directory's path:
 it reads the snapshot and the log itself, without the lock, as ``netflag
 explain`` does.
