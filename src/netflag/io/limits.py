@@ -23,7 +23,7 @@ MAX_ID_CHARS = 256
 
 # The longest amount text (a string, or a JSON number's literal): 64 significant
 # digits and 18 decimal places fit with room to spare. Amount texts are cached
-# (65,536 of them), so this also bounds that cache to a few MiB.
+# (16,384 of them), so this also bounds that cache to a few MiB.
 MAX_AMOUNT_CHARS = 128
 
 
