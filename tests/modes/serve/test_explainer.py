@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from netflag.devtools.bench.soak import descendants
 from netflag.modes.serve.errors import Gone, NotFound, Unavailable
 from netflag.modes.serve.explainer import Explainer
 from tests.modes.serve.server import Server
@@ -64,18 +65,6 @@ def test_a_worker_that_dies_is_unavailable_and_the_next_one_answers(tmp_path: Pa
         asyncio.run(service.close())
 
 
-def descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children = (task / "children").read_text().split()
-        except FileNotFoundError:
-            continue
-        for child in map(int, children):
-            found |= {child, *descendants(child)}
-    return found
-
-
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -94,7 +83,7 @@ def test_nothing_outlives_a_service_killed_or_stopped_after_explaining(tmp_path:
                 seq = answer["results"][0]["seq"]
                 assert client.get("/v1/explain", params={"seq": seq}).json()["flagged"] is True
             assert server.process is not None
-            helpers = descendants(server.process.pid)
+            helpers = set(descendants(server.process.pid))
             assert helpers  # the fork server, at least
             end()
             deadline = time.monotonic() + 30

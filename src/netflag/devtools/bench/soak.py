@@ -17,9 +17,10 @@ paced, each bounded by the run's length:
 At the end of each minute it reads the server's RSS and open descriptors from
 ``/proc`` (and, apart, the RSS of its children: the fork server and any
 explanation's process under way), the state directory's size, and the p99 of
-each kind of request in that minute. It prints a Markdown table and a JSON line, and exits 1 if a
-request failed, the SSE client missed a flag, the RSS grew 5% or more over the
-last 8 minutes, or the descriptors in the second half never fell back to the first's peak.
+each kind of request in that minute. It prints a Markdown table and a JSON
+line, and exits 1 if a request failed, the SSE client missed a flag, the RSS
+grew 5% or more over the last 8 minutes, or the descriptors in the second half
+never fell back to the first's peak.
 """
 
 from __future__ import annotations
@@ -143,7 +144,8 @@ def _rss_mib(pid: int) -> float:
     return int(rss.group(1)) / 1024 if rss else 0.0
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` now (children, theirs, ...), from ``/proc``."""
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
@@ -151,13 +153,13 @@ def _descendants(pid: int) -> list[int]:
         except FileNotFoundError:
             continue
         for child in map(int, children):
-            found += [child, *_descendants(child)]
+            found += [child, *descendants(child)]
     return found
 
 
 def _sample(minute: Minute, pid: int, state: Path) -> None:
     minute.rss_mib = _rss_mib(pid)
-    minute.children_mib = sum(map(_rss_mib, _descendants(pid)))
+    minute.children_mib = sum(map(_rss_mib, descendants(pid)))
     minute.fds = len(list(Path(f"/proc/{pid}/fd").iterdir()))
     sizes = sum(path.stat().st_size for path in state.rglob("*") if path.is_file())
     minute.state_mib = sizes / (1 << 20)
