@@ -74,8 +74,9 @@ def test_a_self_friendship_is_refused_by_the_core(kernel: str) -> None:
 
 
 def test_searches_of_every_kind_interleaved_match_the_python_core() -> None:
-    """The compiled searches share their marks and queue: checks, rings and newest_of
-    in any order, users added meanwhile, each as the Python core answers it."""
+    """The compiled searches share their marks (bits, cleared word by word) and queue:
+    checks, rings, newest_of, recommendations and common friends in any order, users
+    added meanwhile, each as the Python core answers it."""
     log = churned_log(6, 6_000, 300)
     rng = random.Random(6)
     compiled = Engine(Params(3, 4), kernel="compiled")
@@ -89,3 +90,6 @@ def test_searches_of_every_kind_interleaved_match_the_python_core() -> None:
             members = rng.sample(range(compiled.users), min(compiled.users, 20))
             count = rng.randrange(1, 8)
             assert compiled.newest_of(members, count) == python.newest_of(members, count)
+            assert compiled.recommend(user, 3) == python.recommend(user, 3), step
+            other = rng.randrange(compiled.users)
+            assert compiled.common_friends(user, other) == python.common_friends(user, other)

@@ -223,5 +223,5 @@ cdef tuple _feed(Core core, const unsigned char[:] data, Py_ssize_t pos, Py_ssiz
 
 cdef void _purchase(Core core, int32_t user, int64_t ts, int64_t seq, int64_t units) noexcept:
     cdef nf_entry e
-    e.ts, e.seq, e.units, e.owner = ts, seq, units, user
+    e.ts, e.seq, e.units, e.owner, e.gone = ts, seq, units, user, 0
     _add(core, e)

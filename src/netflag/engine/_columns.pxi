@@ -49,7 +49,7 @@ cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] 
         core.tails[i].reserve(min(kept[i], core.T))
     core.index.reserve(n)
     for i in range(n):
-        e.ts, e.seq, e.units, e.owner = ts[i], seq[i], units[i], owner[i]
+        e.ts, e.seq, e.units, e.owner, e.gone = ts[i], seq[i], units[i], owner[i], 0
         if e.owner < 0 or e.owner >= users or e.units < 0 or e.ts < 0 or e.seq < 0:
             raise ValueError("a purchase names an unknown user or holds a negative value")
         if e.units >= _UNITS_LIMIT:
@@ -64,9 +64,6 @@ cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] 
         core.index.push_back(e)
         if e.units > core.max_units:
             core.max_units = e.units
-    for i in range(users):
-        if <int>core.tails[i].size() == core.T:
-            core.floor[i] = nf_floor(core.tails[i][0].ts, core.tails[i][0].seq)
 
 
 cdef tuple _export(Core core):

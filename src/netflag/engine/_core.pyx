@@ -40,7 +40,6 @@ DEF AUTO = 0
 DEF MERGE = 1
 DEF SCAN = 2
 DEF WALK = 3
-cdef int64_t NO_KEY = -(1 << 62)
 
 
 cdef class Core:
@@ -50,13 +49,11 @@ cdef class Core:
     cdef nf_names ids                        # user ids (UTF-8) <-> numbers
     cdef vector[vector[int32_t]] adj
     cdef vector[vector[nf_entry]] tails     # per user: ascending by key, at most T
-    cdef vector[nf_floor] floor              # key of tails[v][0] once full, else NO_KEY
     cdef vector[nf_entry] index             # every kept purchase, ascending (+ dead ones)
     cdef vector[nf_entry] side              # late arrivals, ascending
     cdef size_t dead                        # evicted entries still in index or side
-    cdef vector[uint32_t] mark
+    cdef nf_bits mark                       # the current search's users
     cdef vector[int32_t] tally              # mutual friends a candidate has (recommend)
-    cdef uint32_t stamp
     cdef vector[int32_t] queue              # BFS order; queue[0] is the buyer
     cdef vector[size_t] ends                # ends[r]: queue length once radius r is in
     cdef vector[nf_head] heads
@@ -70,7 +67,6 @@ cdef class Core:
         if D < 1 or T < 2:
             raise ValueError("D must be >= 1 and T >= 2")
         self.D, self.T = D, T
-        self.stamp = 0
         self.dead = 0
         self.max_units = 0
         self.seen_stamp = 0
@@ -112,8 +108,7 @@ cdef class Core:
         if users > n:
             self.adj.resize(users)
             self.tails.resize(users)
-            self.floor.resize(users, nf_floor(NO_KEY, NO_KEY))
-            self.mark.resize(users, 0)
+            self.mark.resize(users)
 
     cdef bint _linked(self, int32_t a, int32_t b) noexcept:
         cdef vector[int32_t] *small = &self.adj[a]
@@ -194,7 +189,7 @@ cdef class Core:
         if units < 0 or units >= _UNITS_LIMIT:
             raise OverflowError("units out of the compiled core's range")
         cdef nf_entry e
-        e.ts, e.seq, e.units, e.owner = ts, seq, units, user
+        e.ts, e.seq, e.units, e.owner, e.gone = ts, seq, units, user, 0
         _add(self, e)
 
     def rescale(self, int64_t factor):
@@ -223,14 +218,9 @@ cdef class Core:
 
     # -- the kernels: C functions over the state, in the included files -----------
 
-    cdef void _new_stamp(self) noexcept:
-        """A new search: marks of older ones no longer count (``mark[v] == stamp``)."""
-        cdef size_t i
-        self.stamp += 1
-        if self.stamp == 0:  # wrapped: forget every old mark
-            for i in range(self.mark.size()):
-                self.mark[i] = 0
-            self.stamp = 1
+    cdef void _new_search(self) noexcept:
+        """A new search: the marks of the last one cleared."""
+        self.mark.clear()
 
     def rings(self, int32_t user, int radius):
         """The users at exactly 1, 2, ... ``radius`` hops (fewer if the graph ends)."""

@@ -2,10 +2,10 @@
 # arrive: the compiled twin of history.py. Included by _core.pyx: C functions over Core's
 # state, called by Core.add, the batch fast path and the search.
 #
-# tails[v] is ascending by key, at most T long; floor[v] is the key of tails[v][0] once
-# full. The index holds every kept purchase ascending; late arrivals wait in a small
-# sorted side array; evicted entries stay in both until a compaction: an entry of v is
-# live iff its key is at least floor[v], since tails[v] always holds v's T newest keys.
+# tails[v] is ascending by key, at most T long. The index holds every kept purchase
+# ascending; late arrivals wait in a small sorted side array; a purchase evicted from
+# its owner's tail stays in the index or the side array, marked ``gone`` (found by its
+# key), until a compaction drops it: a walk of the index reads no owner to skip it.
 
 # The side array is merged in past max(SIDE_MIN, sqrt(index)) entries.
 cdef size_t SIDE_MIN = 4096
@@ -20,6 +20,8 @@ cdef void _add(Core core, nf_entry e) noexcept:
     if e.units > core.max_units:
         core.max_units = e.units
     if tail.size() == T:  # evict the oldest: shift the older ones down, e into place
+        if not nf_retire(core.index, tail[0][0]):
+            nf_retire(core.side, tail[0][0])
         i = 0
         while i + 1 < T and nf_less(tail[0][i + 1], e):
             tail[0][i] = tail[0][i + 1]
@@ -35,8 +37,6 @@ cdef void _add(Core core, nf_entry e) noexcept:
             tail[0][i] = tail[0][i - 1]
             i -= 1
         tail[0][i] = e
-    if tail.size() == T:
-        core.floor[e.owner] = nf_floor(tail[0][0].ts, tail[0][0].seq)
     if core.index.empty() or nf_less(core.index.back(), e):
         core.index.push_back(e)
     else:
@@ -61,12 +61,6 @@ cdef void _insert_side(Core core, nf_entry e) noexcept:
         _compact(core)
 
 
-cdef inline bint _live(Core core, const nf_entry *e) noexcept:
-    """Whether index entry ``e`` is still in its owner's tail."""
-    cdef const nf_floor *f = &core.floor[e.owner]
-    return e.ts > f.ts or (e.ts == f.ts and e.seq >= f.seq)
-
-
 cdef void _compact(Core core) noexcept:
     """Merge the side array into the index and drop evicted entries: one linear pass."""
     cdef vector[nf_entry] merged
@@ -80,7 +74,7 @@ cdef void _compact(Core core) noexcept:
         else:
             e = &core.side[j]
             j += 1
-        if _live(core, e):
+        if not e.gone:
             merged.push_back(e[0])
     core.index.swap(merged)
     core.side.clear()

@@ -1,22 +1,21 @@
 # Friend suggestions: the compiled twin of recommend.py. Included by _core.pyx: C
 # functions over Core's state, behind Core.common and Core.recommend. Both mark with the
-# search's stamps; recommend counts each candidate's mutual friends in ``tally`` (reset to
+# search's bits; recommend counts each candidate's mutual friends in ``tally`` (reset to
 # zeros after each call) and ranks with nf_top (_core_support.h): more mutual friends
 # first, then id order.
 
 
 cdef list _common(Core core, int32_t a, int32_t b):
     """Core.common: a's friends marked, b's friends tested."""
-    core._new_stamp()
-    cdef uint32_t stamp = core.stamp
+    core._new_search()
     cdef vector[int32_t] *row = &core.adj[a]
     cdef vector[int32_t] found
     cdef size_t i
     for i in range(row.size()):
-        core.mark[row[0][i]] = stamp
+        core.mark.add(row[0][i])
     row = &core.adj[b]
     for i in range(row.size()):
-        if core.mark[row[0][i]] == stamp:
+        if core.mark.has(row[0][i]):
             found.push_back(row[0][i])
     nf_sort_ids(found, core.ids.names)
     return list(found)
@@ -26,21 +25,20 @@ cdef list _recommend(Core core, int32_t user, int limit):
     """Core.recommend: tally the friends of friends outside ball(user, 1), then rank."""
     if core.tally.size() < core.adj.size():
         core.tally.resize(core.adj.size(), 0)
-    core._new_stamp()
-    cdef uint32_t stamp = core.stamp
+    core._new_search()
     cdef vector[int32_t] *row = &core.adj[user]
     cdef vector[int32_t] *far
     cdef vector[int32_t] touched, best
     cdef size_t i, j
     cdef int32_t c
-    core.mark[user] = stamp
+    core.mark.add(user)
     for i in range(row.size()):
-        core.mark[row[0][i]] = stamp
+        core.mark.add(row[0][i])
     for i in range(row.size()):
         far = &core.adj[row[0][i]]
         for j in range(far.size()):
             c = far[0][j]
-            if core.mark[c] != stamp:
+            if not core.mark.has(c):
                 if core.tally[c] == 0:
                     touched.push_back(c)
                 core.tally[c] += 1

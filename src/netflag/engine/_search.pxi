@@ -1,8 +1,8 @@
 # The network search and the baseline: the compiled twin of search.py. Included by
 # _core.pyx: C functions over Core's state, behind Core.check, Core.rings, Core.newest_of.
 #
-# A check marks ball(buyer, r) breadth-first in ``mark`` (a new search bumps ``stamp``
-# instead of clearing), ``queue`` in BFS order with ``ends`` per radius: r is
+# A check marks ball(buyer, r) breadth-first in ``mark`` (bits, cleared word by word
+# when the next search starts), ``queue`` in BFS order with ``ends`` per radius: r is
 # min(ceil(D/2), NEAR_LIMIT) always, further while the next layer's upper bound stays
 # under sqrt(T * users) + 64 (strategy auto). Then, all in key order, newest first:
 #
@@ -19,19 +19,25 @@
 # from each candidate); tuned on generated graphs, see docs/benchmarks.md.
 DEF NEAR_LIMIT = 2
 # A walk of the index asks for what the entry this many steps on will read (its owner's
-# floor, mark and friend list; the list's own entries at half the distance): at a million
-# users each is a cache miss (xl: 2x the checks a second; the same in the ball's growth and
-# the merge's heads paid nothing, docs/benchmarks.md).
+# friend list; the list's own entries at half the distance): at a million users each is a
+# cache miss (xl: 2x the checks a second; the same in the ball's growth and the merge's
+# heads paid nothing, docs/benchmarks.md).
 DEF AHEAD = 8
+# What a scan's step costs against a merge's per member (4) and per pick (8): a step reads
+# the next entry and one bit of the ball, both cached, where a merge reads each member's
+# tail from memory (1M users: 1.5x the checks a second against 1.0, docs/benchmarks.md).
+DEF SCAN_STEP = 0.25
+# The cost model counts the members' purchases up to this many members, samples past it.
+DEF SAMPLE = 256
 
 
 cdef void _start(Core core, int32_t user) noexcept:
     """A new search: the marked ball is ball(user, 0)."""
-    core._new_stamp()
+    core._new_search()
     core.queue.clear()
     core.ends.clear()
     core.queue.push_back(user)
-    core.mark[user] = core.stamp
+    core.mark.add(user)
     core.ends.push_back(1)
 
 
@@ -45,7 +51,6 @@ cdef int _grow(Core core, int radius, int64_t budget) noexcept:
     cdef size_t start, stop, i, j
     cdef int64_t bound
     cdef int32_t y
-    cdef uint32_t stamp = core.stamp
     cdef vector[int32_t] *row
     while r < radius:
         start = 0 if r == 0 else core.ends[r - 1]
@@ -59,11 +64,13 @@ cdef int _grow(Core core, int radius, int64_t budget) noexcept:
             if bound > budget:
                 return r
         for i in range(start, stop):
+            if i + AHEAD < stop:  # the friend lists a few users on: each a cache miss
+                nf_prefetch(&core.adj[core.queue[i + AHEAD]])
+                nf_prefetch(core.adj[core.queue[i + AHEAD // 2]].data())
             row = &core.adj[core.queue[i]]
             for j in range(row.size()):
                 y = row[0][j]
-                if core.mark[y] != stamp:
-                    core.mark[y] = stamp
+                if core.mark.add(y):
                     core.queue.push_back(y)
         core.ends.push_back(core.queue.size())
         r += 1
@@ -116,15 +123,14 @@ cdef tuple _check(Core core, int32_t user, int strategy):
 cdef int _complete(Core core, int32_t user, int strategy, int64_t *n, nf_u128 *s1,
                    nf_u128 *s2) noexcept:
     """The whole network is marked: merge its members' tails, or scan the index."""
-    cdef size_t members = core.queue.size() - 1, i, entries = 0
-    cdef double scan_cost, merge_cost, total
+    cdef size_t members = core.queue.size() - 1
+    cdef double scan_cost, merge_cost, total, entries
     if strategy == AUTO:
-        for i in range(1, core.queue.size()):
-            entries += core.tails[core.queue[i]].size()
+        entries = _entries(core, members)
         if entries == 0:
             return MERGE
         total = <double>(core.index.size() + core.side.size() - core.dead)
-        scan_cost = core.T * total / entries
+        scan_cost = SCAN_STEP * core.T * total / entries
         merge_cost = 4.0 * members + 8.0 * core.T
         strategy = SCAN if scan_cost < merge_cost else MERGE
     if strategy == SCAN or strategy == WALK:  # a walk over a complete ball is a scan
@@ -132,6 +138,21 @@ cdef int _complete(Core core, int32_t user, int strategy, int64_t *n, nf_u128 *s
         return strategy
     _merge(core, n, s1, s2)
     return MERGE
+
+
+cdef double _entries(Core core, size_t members) noexcept:
+    """How many purchases the members (queue[1:]) keep: counted up to SAMPLE members,
+    estimated from SAMPLE of them spread over the queue past that (each is a read of a
+    tail from memory, as many as a merge would make); counted when the sample holds none."""
+    cdef size_t i, step = 1 if members <= SAMPLE else members // SAMPLE, seen = 0, total = 0
+    for i in range(1, members + 1, step):
+        total += core.tails[core.queue[i]].size()
+        seen += 1
+    if step == 1 or total > 0:
+        return <double>total * members / seen
+    for i in range(1, members + 1):
+        total += core.tails[core.queue[i]].size()
+    return <double>total
 
 
 cdef void _merge(Core core, int64_t *n, nf_u128 *s1, nf_u128 *s2) noexcept:
@@ -179,15 +200,14 @@ cdef void _newest(Core core, size_t count) noexcept:
 
 cdef list _newest_of(Core core, members, Py_ssize_t count):
     """Core.newest_of: ``members`` marked as a network, then ``_newest``."""
-    core._new_stamp()
+    core._new_search()
     core.queue.clear()
     core.queue.push_back(-1)  # _newest reads members from queue[1:]
     cdef int32_t m
     for member in members:
         m = member
         core._known(m)
-        if core.mark[m] != core.stamp:
-            core.mark[m] = core.stamp
+        if core.mark.add(m):
             core.queue.push_back(m)
     _newest(core, count)
     cdef nf_entry e

@@ -10,17 +10,21 @@ cdef extern from "_core_support.h" nogil:
         int64_t seq
         int64_t units
         int32_t owner
+        int32_t gone
     struct nf_head:
         int64_t ts
         int64_t seq
         int32_t member
         int32_t pos
-    struct nf_floor:
-        int64_t ts
-        int64_t seq
+    cppclass nf_bits:
+        void resize(size_t users)
+        bint has(int32_t v)
+        bint add(int32_t v)
+        void clear()
     void nf_prefetch(const void *p)
     ctypedef unsigned long long nf_u128  # really unsigned __int128: only + and the helpers
     bint nf_less(const nf_entry &a, const nf_entry &b)
+    bint nf_retire(vector[nf_entry] &v, const nf_entry &e)
     void nf_heap_make(vector[nf_head] &h)
     void nf_heap_pop(vector[nf_head] &h)
     void nf_heap_push(vector[nf_head] &h)

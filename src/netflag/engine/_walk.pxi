@@ -6,8 +6,8 @@
 # _scan calls _near, and _near calls _reach, through these pointers, as they called them
 # through Core's vtable when all three were methods: called directly, the C compiler inlines
 # them into _scan's loop, and every step of a scan or a walk runs up to 20% slower.
-cdef bint (*_near_out_of_line)(Core core, int32_t v, int far, uint32_t stamp) noexcept
-cdef bint (*_reach_out_of_line)(Core core, int32_t v, int far, uint32_t stamp) noexcept
+cdef bint (*_near_out_of_line)(Core core, int32_t v, int far) noexcept
+cdef bint (*_reach_out_of_line)(Core core, int32_t v, int far) noexcept
 _near_out_of_line = _near
 _reach_out_of_line = _reach
 
@@ -19,52 +19,48 @@ cdef void _scan(Core core, int32_t user, int far, int64_t *n, nf_u128 *s1,
     cdef Py_ssize_t i = core.index.size() - 1, j = core.side.size() - 1
     cdef const nf_entry *e
     cdef int64_t T = core.T
-    cdef uint32_t stamp = core.stamp
     cdef int32_t v, ahead
     while (i >= 0 or j >= 0) and n[0] < T:
         if j < 0 or (i >= 0 and nf_less(core.side[j], core.index[i])):
-            if i >= AHEAD:  # what the tests of an entry a few steps on will read
+            if far > 0 and i >= AHEAD:  # what the test of an entry a few steps on will read
                 ahead = core.index[i - AHEAD].owner
-                nf_prefetch(&core.floor[ahead])
-                nf_prefetch(&core.mark[ahead])
-                if far > 0:
-                    nf_prefetch(&core.adj[ahead])
-                    nf_prefetch(core.adj[core.index[i - AHEAD // 2].owner].data())
+                nf_prefetch(&core.adj[ahead])
+                nf_prefetch(core.adj[core.index[i - AHEAD // 2].owner].data())
             e = &core.index[i]
             i -= 1
         else:
             e = &core.side[j]
             j -= 1
         v = e.owner
-        if v == user or not _live(core, e):
+        if e.gone or v == user:
             continue
-        if core.mark[v] == stamp or (far > 0 and _near_out_of_line(core, v, far, stamp)):
+        if core.mark.has(v) or (far > 0 and _near_out_of_line(core, v, far)):
             n[0] += 1
             s1[0] += <nf_u128>e.units
             s2[0] += nf_square(e.units)
 
 
-cdef bint _near(Core core, int32_t v, int far, uint32_t stamp) noexcept:
+cdef bint _near(Core core, int32_t v, int far) noexcept:
     """Whether ball(v, far) meets the marked ball (far >= 1): the nearest first."""
     if far > 2:
-        return _reach_out_of_line(core, v, far, stamp)
+        return _reach_out_of_line(core, v, far)
     cdef const vector[int32_t] *row = &core.adj[v]
     cdef const vector[int32_t] *next_row
     cdef size_t i, j
     for i in range(row.size()):
-        if core.mark[row[0][i]] == stamp:
+        if core.mark.has(row[0][i]):
             return True
     if far < 2:
         return False
     for i in range(row.size()):
         next_row = &core.adj[row[0][i]]
         for j in range(next_row.size()):
-            if core.mark[next_row[0][j]] == stamp:
+            if core.mark.has(next_row[0][j]):
                 return True
     return False
 
 
-cdef bint _reach(Core core, int32_t v, int far, uint32_t stamp) noexcept:
+cdef bint _reach(Core core, int32_t v, int far) noexcept:
     """A breadth-first search from v, at most ``far`` hops, until it meets the marked ball."""
     cdef size_t start = 0, stop, i, j
     core.seen_stamp += 1
@@ -88,7 +84,7 @@ cdef bint _reach(Core core, int32_t v, int far, uint32_t stamp) noexcept:
             row = &core.adj[queue[0][i]]
             for j in range(row.size()):
                 y = row[0][j]
-                if core.mark[y] == stamp:
+                if core.mark.has(y):
                     return True
                 if core.seen[y] != own:
                     core.seen[y] = own
