@@ -78,6 +78,7 @@ static bool nf_retire(std::vector<nf_entry> &v, const nf_entry &e) {
 struct nf_bits {
     std::vector<uint64_t> words;
     std::vector<uint32_t> dirty;
+    bool wide = false;  /* bits were set by spread(): the next clear zeroes every word */
     void resize(size_t users) { words.resize((users + 63) / 64, 0); }
     bool has(int32_t v) const { return (words[(uint32_t)v >> 6] >> (v & 63)) & 1; }
     /* Set v's bit; false when it was set already. */
@@ -89,8 +90,19 @@ struct nf_bits {
         w |= bit;
         return true;
     }
+    /* Set the bits of users p[0..n) with no test and no record: a ball's last layer,
+       which no one needs as a list. */
+    void spread(const int32_t *p, size_t n) {
+        wide = true;
+        for (size_t i = 0; i < n; i++) words[(uint32_t)p[i] >> 6] |= (uint64_t)1 << (p[i] & 63);
+    }
     void clear() {
-        for (uint32_t i : dirty) words[i] = 0;
+        if (wide) {
+            std::fill(words.begin(), words.end(), 0);
+            wide = false;
+        } else {
+            for (uint32_t i : dirty) words[i] = 0;
+        }
         dirty.clear();
     }
 };

@@ -1,15 +1,15 @@
 # The network search and the baseline: the compiled twin of search.py. Included by
 # _core.pyx: C functions over Core's state, behind Core.check, Core.rings, Core.newest_of.
 #
-# A check marks ball(buyer, r) breadth-first in ``mark`` (bits, cleared word by word
-# when the next search starts), ``queue`` in BFS order with ``ends`` per radius: r is
+# A check marks ball(buyer, r) breadth-first in ``mark`` (bits, cleared when the next
+# search starts), ``queue`` in BFS order with ``ends`` per radius: r is
 # min(ceil(D/2), NEAR_LIMIT) always, further while the next layer's upper bound stays
-# under sqrt(T * users) + 64 (strategy auto). Then, all in key order, newest first:
+# under GROW * sqrt(T * users) + 64 (strategy auto). Then, all in key order, newest first:
 #
-# * merge (the whole network is marked, and small): the T newest offers of its members'
-#   tails (nth_element), a heap merge of those tails;
-# * scan (the whole network is marked, holding a fair share of all purchases): the index
-#   newest first, keeping entries whose owner is marked, until T;
+# * merge (the whole network is marked and listed, and small): the T newest offers of its
+#   members' tails (nth_element), a heap merge of those tails;
+# * scan (the whole network is marked; its last layer, past LIST * sqrt(T * users) + 64,
+#   as bits alone): the index newest first, keeping entries whose owner is marked, until T;
 # * walk (the ball stopped at r < D): meet in the middle, the index newest first,
 #   keeping the entries whose owner v has ball(v, D - r) meeting the marked ball.
 #
@@ -29,6 +29,13 @@ DEF AHEAD = 8
 DEF SCAN_STEP = 0.25
 # The cost model counts the members' purchases up to this many members, samples past it.
 DEF SAMPLE = 256
+# The ball grows past the buyer's side while its next layer's bound stays under
+# GROW * sqrt(T * users) + 64 (else the check walks), and lists its last layer (so that a
+# merge may take it) only under LIST * sqrt(T * users) + 64: past that it spreads it as
+# bits and scans. Tuned on the bench's workloads (docs/benchmarks.md): marking a friend
+# costs a few cached operations, testing a walked entry a miss to memory.
+DEF GROW = 4.0
+DEF LIST = 0.1
 
 
 cdef void _start(Core core, int32_t user) noexcept:
@@ -41,15 +48,24 @@ cdef void _start(Core core, int32_t user) noexcept:
     core.ends.push_back(1)
 
 
+cdef int64_t _bound(Core core, int r) noexcept:
+    """An upper bound of ball(user, r + 1) once ball(user, r) is marked: its size plus
+    the rim's degree sum (one read of each rim user's friend list header)."""
+    cdef size_t start = 0 if r == 0 else core.ends[r - 1], stop = core.ends[r], i
+    cdef int64_t bound = stop
+    for i in range(start, stop):
+        bound += core.adj[core.queue[i]].size()
+    return bound
+
+
 cdef int _grow(Core core, int radius, int64_t budget) noexcept:
     """Extend the marked ball layer by layer up to ``radius``; returns the radius reached.
 
-    With ``budget`` >= 0, stop before a layer whose upper bound (ball size
-    plus the rim's degree sum) passes it. Stops early when the graph ends.
+    With ``budget`` >= 0, stop before a layer whose upper bound (:func:`_bound`)
+    passes it. Stops early when the graph ends.
     """
     cdef int r = core.ends.size() - 1
     cdef size_t start, stop, i, j
-    cdef int64_t bound
     cdef int32_t y
     cdef vector[int32_t] *row
     while r < radius:
@@ -57,12 +73,8 @@ cdef int _grow(Core core, int radius, int64_t budget) noexcept:
         stop = core.ends[r]
         if start == stop:
             return r  # the previous layer was empty: nothing further
-        if budget >= 0:
-            bound = stop
-            for i in range(start, stop):
-                bound += core.adj[core.queue[i]].size()
-            if bound > budget:
-                return r
+        if budget >= 0 and _bound(core, r) > budget:
+            return r
         for i in range(start, stop):
             if i + AHEAD < stop:  # the friend lists a few users on: each a cache miss
                 nf_prefetch(&core.adj[core.queue[i + AHEAD]])
@@ -75,6 +87,20 @@ cdef int _grow(Core core, int radius, int64_t budget) noexcept:
         core.ends.push_back(core.queue.size())
         r += 1
     return r
+
+
+cdef void _spread(Core core) noexcept:
+    """Mark the ball's next layer as bits alone (no queue, no test): what a scan needs of
+    the network's last layer, at a fraction of _grow's cost per friend."""
+    cdef int r = core.ends.size() - 1
+    cdef size_t start = 0 if r == 0 else core.ends[r - 1], stop = core.ends[r], i
+    cdef const vector[int32_t] *row
+    for i in range(start, stop):
+        if i + AHEAD < stop:
+            nf_prefetch(&core.adj[core.queue[i + AHEAD]])
+            nf_prefetch(core.adj[core.queue[i + AHEAD // 2]].data())
+        row = &core.adj[core.queue[i]]
+        core.mark.spread(row.data(), row.size())
 
 
 cdef bint _closed(Core core) noexcept:
@@ -101,21 +127,34 @@ cdef tuple _check(Core core, int32_t user, int strategy):
     cdef int D = core.D, T = core.T
     cdef int far = D - min(D - D // 2, NEAR_LIMIT)
     cdef int reached
-    cdef int64_t budget = -1
+    cdef double scale = sqrt(<double>T * core.adj.size())
+    cdef int64_t budget = <int64_t>(GROW * scale) + 64 if strategy == AUTO else -1
+    cdef int64_t listed = <int64_t>(LIST * scale) + 64
+    cdef nf_u128 s1 = 0, s2 = 0
+    cdef int64_t n = 0, bound
+    cdef int path
     _start(core, user)
     reached = _grow(core, D - far, -1)
-    if strategy != WALK:
-        if strategy == AUTO:
-            budget = <int64_t>sqrt(<double>T * core.adj.size()) + 64
-        reached = _grow(core, D, budget)
-    cdef nf_u128 s1 = 0, s2 = 0
-    cdef int64_t n = 0
-    cdef int path
+    if strategy != WALK and reached < D and not _closed(core):
+        reached = _grow(core, D - 1, budget)
+        if reached == D - 1 and not _closed(core):
+            bound = _bound(core, reached)
+            if budget < 0 or bound <= budget:
+                if strategy == SCAN or strategy == AUTO and bound > listed:
+                    _spread(core)  # too many members to merge: the scan needs bits alone
+                    _scan(core, user, 0, &n, &s1, &s2)
+                    return _sums(n, s1, s2, SCAN)
+                reached = _grow(core, D, -1)
     if reached >= D or _closed(core):
         path = _complete(core, user, strategy, &n, &s1, &s2)
     else:  # meet in the middle: dist(u, v) <= D iff ball(v, D - reached) meets the ball
         path = WALK
         _scan(core, user, D - reached, &n, &s1, &s2)
+    return _sums(n, s1, s2, path)
+
+
+cdef tuple _sums(int64_t n, nf_u128 s1, nf_u128 s2, int path):
+    """Core.check's answer: the sums as Python ints, and the path's name."""
     return (n, (<object>nf_hi(s1) << 64) | nf_lo(s1),
             (<object>nf_hi(s2) << 64) | nf_lo(s2), PATHS[path - 1])
 

@@ -20,6 +20,7 @@ cdef extern from "_core_support.h" nogil:
         void resize(size_t users)
         bint has(int32_t v)
         bint add(int32_t v)
+        void spread(const int32_t *p, size_t n)
         void clear()
     void nf_prefetch(const void *p)
     ctypedef unsigned long long nf_u128  # really unsigned __int128: only + and the helpers
