@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from netflag.cli import app
+from netflag.devtools.bench.plot import plot_curves, read_curves
+from netflag.errors import NetflagError
 
 
 def test_quick_bench_produces_every_row_and_curve(tmp_path: Path) -> None:
@@ -40,3 +43,41 @@ def test_quick_bench_produces_every_row_and_curve(tmp_path: Path) -> None:
     assert all(rate > 0 for points in results["curves"].values() for _, rate in points)
     assert (out / "scaling.png").read_bytes().startswith(b"\x89PNG")
     assert "checks/s by D" in result.stdout
+
+
+def test_an_earlier_run_is_drawn_beside_this_one(tmp_path: Path) -> None:
+    earlier = tmp_path / "results.json"
+    earlier.write_text(json.dumps({"rows": [], "curves": {"users": [[1000, 5.0], [10000, 2.0]]}}))
+    before = read_curves(earlier)
+    assert before == {"users": [(1000, 5.0), (10000, 2.0)]}
+    plot_curves({"users": [(1000, 10.0), (10000, 3.0)]}, tmp_path / "s.png", "here", before)
+    assert (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "cannot read"),
+        ("{not json", "is not the results.json"),
+        ('{"rows": []}', "is not the results.json"),
+        ('{"curves": {"users": [[1]]}}', "is not the results.json"),
+    ],
+)
+def test_a_bad_before_file_is_refused_before_any_work(
+    tmp_path: Path, content: str | None, reason: str
+) -> None:
+    earlier = tmp_path / "results.json"
+    if content is not None:
+        earlier.write_text(content)
+    with pytest.raises(NetflagError, match=reason):
+        read_curves(earlier)
+    args = ["bench", "--quick", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(app, [*args, "--before", str(earlier)])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and reason in result.stderr
+    assert not (tmp_path / "d").exists()  # refused before generating anything
+
+
+def test_before_without_curves_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bench", "--no-curves", "--before", str(tmp_path / "r")])
+    assert result.exit_code == 2 and "drop --no-curves" in result.stderr

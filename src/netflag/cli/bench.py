@@ -97,6 +97,14 @@ def bench(
             help="Also time the stream phase on these numbers of Ray workers (e.g. 1,2).",
         ),
     ] = None,
+    before: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="An earlier run's results.json: its curves are drawn dashed beside this "
+            "run's, and each point's ratio to it is printed.",
+        ),
+    ] = None,
 ) -> None:
     """Generate workloads, time each in its own process, print a table.
 
@@ -111,16 +119,20 @@ def bench(
     from rich.console import Console
     from rich.table import Table
 
-    from netflag.devtools.bench.plot import plot_curves, require_matplotlib
+    from netflag.devtools.bench.plot import plot_curves, read_curves, require_matplotlib
     from netflag.devtools.bench.suite import FULL, QUICK, Suite, cells
     from netflag.io.output import write_all
 
     def say(line: str) -> None:
         sys.stderr.write(f"bench: {line}\n")
 
+    earlier = None
+    if before is not None and not curves:
+        raise fail(NetflagError("--before compares curves: drop --no-curves"))
     if curves:
         try:
             require_matplotlib()  # before minutes of work, not after
+            earlier = read_curves(before) if before is not None else None
         except NetflagError as error:
             raise fail(error) from None
     if serve and not has_serve():
@@ -156,7 +168,7 @@ def bench(
             }
         )
         if suite.results.curves:
-            plot_curves(suite.results.curves, out / "scaling.png", machine())
+            plot_curves(suite.results.curves, out / "scaling.png", machine(), earlier)
     except NetflagError as error:
         raise fail(error) from None
     except (OSError, RuntimeError) as error:
@@ -171,7 +183,11 @@ def bench(
     console = Console(width=200)
     console.print(table)
     for name, points in suite.results.curves.items():
-        shown = ", ".join(f"{x:,}: {rate:,.0f}/s" for x, rate in points)
+        then = dict((earlier or {}).get(name, []))
+        shown = ", ".join(
+            f"{x:,}: {rate:,.0f}/s" + (f" ({rate / then[x]:.2f}x)" if then.get(x) else "")
+            for x, rate in points
+        )
         console.print(f"checks/s by {name}: {shown}", highlight=False)
     written = [out / "results.json", out / "results.md"] + ([out / "scaling.png"] if curves else [])
     console.print("written: " + ", ".join(map(str, written)))

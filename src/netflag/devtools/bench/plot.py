@@ -23,8 +23,28 @@ def require_matplotlib() -> None:
         )
 
 
-def plot_curves(curves: dict[str, list[tuple[int, float]]], path: Path, machine: str) -> None:
-    """Checks per second against users, D and T, side by side."""
+Curves = dict[str, list[tuple[int, float]]]
+
+
+def read_curves(path: Path) -> Curves:
+    """The curves of an earlier run's results.json (``--before``), checked before any work."""
+    import orjson
+
+    try:
+        curves = orjson.loads(path.read_bytes())["curves"]
+        return {
+            name: [(int(x), float(rate)) for x, rate in points] for name, points in curves.items()
+        }
+    except OSError as error:
+        raise NetflagError(f"cannot read {path} (--before): {error.strerror}") from None
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+        raise NetflagError(
+            f"{path} (--before) is not the results.json of a netflag bench run with curves"
+        ) from None
+
+
+def plot_curves(curves: Curves, path: Path, machine: str, before: Curves | None = None) -> None:
+    """Checks per second against users, D and T, side by side; an earlier run's dashed."""
     try:
         import matplotlib
 
@@ -35,9 +55,14 @@ def plot_curves(curves: dict[str, list[tuple[int, float]]], path: Path, machine:
     present = [name for name in TITLES if curves.get(name)]
     figure, axes = plt.subplots(1, len(present), figsize=(4.2 * len(present), 3.6), squeeze=False)
     for axis, name in zip(axes[0], present, strict=True):
+        if before and before.get(name):
+            xs, ys = zip(*before[name], strict=True)
+            axis.plot(xs, ys, marker="o", linestyle="--", color="0.6", label="before")
         xs, ys = zip(*curves[name], strict=True)
         title, logx = TITLES[name]
-        axis.plot(xs, ys, marker="o")
+        axis.plot(xs, ys, marker="o", label="this run")
+        if before and before.get(name):
+            axis.legend(fontsize=8)
         if logx:
             axis.set_xscale("log")
         axis.set_yscale("log")
