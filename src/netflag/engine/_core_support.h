@@ -136,6 +136,29 @@ static void nf_select(std::vector<nf_head> &h, size_t count) {
 }
 /* Exact sums: 128-bit, split into halves for Python. */
 typedef unsigned __int128 nf_u128;
+/* The scan of a complete ball: the index and the side array newest first, the entries of
+   marked owners (not `user`, not gone) summed until `T` of them. No branch on membership,
+   a coin toss in a big network: each entry adds its units masked to zero or kept. */
+static void nf_scan_marked(const std::vector<nf_entry> &index, const std::vector<nf_entry> &side,
+                           const nf_bits &mark, int32_t user, int64_t T, int64_t *n,
+                           nf_u128 *s1, nf_u128 *s2) {
+    ptrdiff_t i = (ptrdiff_t)index.size() - 1, j = (ptrdiff_t)side.size() - 1;
+    int64_t count = *n;
+    nf_u128 sum = *s1, squares = *s2;
+    while ((i >= 0 || j >= 0) && count < T) {
+        const nf_entry *e;
+        if (j < 0 || (i >= 0 && nf_less(side[j], index[i]))) e = &index[i--];
+        else e = &side[j--];
+        uint64_t take = (uint64_t)(mark.has(e->owner) & (e->gone == 0) & (e->owner != user));
+        uint64_t units = (uint64_t)e->units & (0 - take);
+        count += (int64_t)take;
+        sum += units;
+        squares += (nf_u128)units * units;
+    }
+    *n = count;
+    *s1 = sum;
+    *s2 = squares;
+}
 static inline uint64_t nf_lo(nf_u128 x) { return (uint64_t)x; }
 static inline uint64_t nf_hi(nf_u128 x) { return (uint64_t)(x >> 64); }
 static inline nf_u128 nf_square(int64_t x) { return (nf_u128)x * (nf_u128)x; }

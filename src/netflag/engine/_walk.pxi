@@ -16,13 +16,16 @@ cdef void _scan(Core core, int32_t user, int far, int64_t *n, nf_u128 *s1,
                 nf_u128 *s2) noexcept:
     """Newest purchases first, keeping those whose buyer is within ``far`` hops of
     the marked ball (0: in it). The index and the side array merge on the fly."""
+    if far == 0:
+        nf_scan_marked(core.index, core.side, core.mark, user, core.T, n, s1, s2)
+        return
     cdef Py_ssize_t i = core.index.size() - 1, j = core.side.size() - 1
     cdef const nf_entry *e
     cdef int64_t T = core.T
     cdef int32_t v, ahead
     while (i >= 0 or j >= 0) and n[0] < T:
         if j < 0 or (i >= 0 and nf_less(core.side[j], core.index[i])):
-            if far > 0 and i >= AHEAD:  # what the test of an entry a few steps on will read
+            if i >= AHEAD:  # what the test of an entry a few steps on will read
                 ahead = core.index[i - AHEAD].owner
                 nf_prefetch(&core.adj[ahead])
                 nf_prefetch(core.adj[core.index[i - AHEAD // 2].owner].data())
@@ -34,7 +37,7 @@ cdef void _scan(Core core, int32_t user, int far, int64_t *n, nf_u128 *s1,
         v = e.owner
         if e.gone or v == user:
             continue
-        if core.mark.has(v) or (far > 0 and _near_out_of_line(core, v, far)):
+        if core.mark.has(v) or _near_out_of_line(core, v, far):
             n[0] += 1
             s1[0] += <nf_u128>e.units
             s2[0] += nf_square(e.units)
