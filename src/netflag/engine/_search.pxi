@@ -25,7 +25,7 @@ DEF NEAR_LIMIT = 2
 DEF AHEAD = 8
 # What a scan's step costs against a merge's per member (4) and per pick (8): a step reads
 # the next entry and one bit of the ball, both cached, where a merge reads each member's
-# tail from memory (1M users: 1.5x the checks a second against 1.0, docs/benchmarks.md).
+# tail from memory (1M users, before the spread below: 1.5x the checks a second against 1).
 DEF SCAN_STEP = 0.25
 # The cost model counts the members' purchases up to this many members, samples past it.
 DEF SAMPLE = 256
@@ -46,6 +46,14 @@ cdef void _start(Core core, int32_t user) noexcept:
     core.queue.push_back(user)
     core.mark.add(user)
     core.ends.push_back(1)
+
+
+cdef inline void _ahead(Core core, size_t i, size_t stop) noexcept:
+    """While the layer's growth reads queue[i]'s friends, ask for those a few users on
+    (their list's header, and at half the distance its data): each is a cache miss."""
+    if i + AHEAD < stop:
+        nf_prefetch(&core.adj[core.queue[i + AHEAD]])
+        nf_prefetch(core.adj[core.queue[i + AHEAD // 2]].data())
 
 
 cdef int64_t _bound(Core core, int r) noexcept:
@@ -76,9 +84,7 @@ cdef int _grow(Core core, int radius, int64_t budget) noexcept:
         if budget >= 0 and _bound(core, r) > budget:
             return r
         for i in range(start, stop):
-            if i + AHEAD < stop:  # the friend lists a few users on: each a cache miss
-                nf_prefetch(&core.adj[core.queue[i + AHEAD]])
-                nf_prefetch(core.adj[core.queue[i + AHEAD // 2]].data())
+            _ahead(core, i, stop)
             row = &core.adj[core.queue[i]]
             for j in range(row.size()):
                 y = row[0][j]
@@ -96,9 +102,7 @@ cdef void _spread(Core core) noexcept:
     cdef size_t start = 0 if r == 0 else core.ends[r - 1], stop = core.ends[r], i
     cdef const vector[int32_t] *row
     for i in range(start, stop):
-        if i + AHEAD < stop:
-            nf_prefetch(&core.adj[core.queue[i + AHEAD]])
-            nf_prefetch(core.adj[core.queue[i + AHEAD // 2]].data())
+        _ahead(core, i, stop)
         row = &core.adj[core.queue[i]]
         core.mark.spread(row.data(), row.size())
 
