@@ -79,10 +79,14 @@ def test_python_auto_picks_by_network_size() -> None:
 
 
 def test_compiled_auto_picks_by_cost() -> None:
-    # Scan when T * kept / network's kept < 4 * members + 8 * T; walk when the ball's
-    # next layer may pass 2 sqrt(T * kept) + 64 users.
+    # With s = sqrt(T * users): walk when the ball's next layer may pass 4s + 64 users;
+    # else a last layer past 0.1s + 64 is spread as bits and scanned; a listed network
+    # scans when 0.25 * T * kept / network's kept < 4 * members + 8 * T, else merges.
     assert auto_path(D=1, friends=5, others=995, kernel="compiled") == "merge"
     assert auto_path(D=1, friends=50, others=950, kernel="compiled") == "scan"
+    assert auto_path(D=2, friends=5, others=995, kernel="compiled", leaves=True) == "merge"
+    # 1,101 users: the last layer's bound 301 is past 71, under 360: spread, scanned
+    assert auto_path(D=2, friends=100, others=900, kernel="compiled", leaves=True) == "scan"
     assert auto_path(D=2, friends=600, others=400, kernel="compiled", leaves=True) == "walk"
 
 
