@@ -1,4 +1,4 @@
-"""Print a Ray cluster's nodes and netflag's Worker actors as JSON: ``python -m`` this ADDRESS.
+"""Print a Ray cluster's nodes and netflag's actors as JSON: ``python -m`` this ADDRESS.
 
 It reads the GCS tables (Ray's own ``ray._private.state``, which needs no
 dashboard and no driver) in a process of its own, so the tests' process never
@@ -27,9 +27,9 @@ def main(address: str) -> None:
     ]
     actors = [
         {"id": actor_id, "job": actor["JobID"], "node": actor["Address"]["NodeID"],
-         "state": actor["State"], "pid": actor["Pid"]}
+         "state": actor["State"], "pid": actor["Pid"], "class": actor["ActorClassName"]}
         for actor_id, actor in state.actor_table(None).items()
-        if actor["ActorClassName"] == "Worker"
+        if actor["ActorClassName"] in ("Worker", "ShardNode")
     ]  # fmt: skip
     json.dump({"nodes": nodes, "actors": actors}, sys.stdout)
 

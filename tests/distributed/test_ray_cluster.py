@@ -13,6 +13,7 @@ node after it.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import subprocess
 import sys
@@ -76,7 +77,11 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def workers_since(cluster: Cluster, seen: set[str]) -> dict[str, str]:
     """The Worker actors the GCS knows and ``seen`` does not: actor id -> node id."""
-    actors = {actor["id"]: actor["node"] for actor in cluster.state()["actors"]}
+    actors = {
+        actor["id"]: actor["node"]
+        for actor in cluster.state()["actors"]
+        if actor["class"] == "Worker"
+    }
     return {actor: node for actor, node in actors.items() if actor not in seen}
 
 
@@ -119,6 +124,30 @@ def test_replay_sweep_and_live_on_two_nodes_write_one_process_bytes(
     assert Path(sink).read_bytes() == logs["flags"]
     assert done.stderr == ""
     ran_on_both_nodes()
+
+
+def test_replay_on_two_shards_one_a_node_writes_one_process_bytes(
+    both: Cluster, logs: dict[str, Any], tmp_path: Path
+) -> None:
+    """``--shards 2`` across the two nodes: each shard actor on its own raylet, each
+    loading its half of the users from the batch, the output one process's."""
+    before = {actor["id"] for actor in both.state()["actors"]}
+    out, stats = tmp_path / "flags", tmp_path / "stats.json"
+    on = ["--shards", "2", "--ray", both.address, "--stats", str(stats)]
+    done = netflag("replay", str(logs["batch"]), str(logs["stream"]), str(out), *on, env=both.env())
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == logs["flags"]
+    assert without_seconds(done.stderr) == without_seconds(logs["replay_stderr"])
+    shards = {
+        actor["id"]: actor["node"]
+        for actor in both.state()["actors"]
+        if actor["id"] not in before and actor["class"] == "ShardNode"
+    }
+    assert_on_both_nodes(both, shards)
+    figures = json.loads(stats.read_text())
+    pids = {actor["pid"] for actor in both.state()["actors"] if actor["id"] in shards}
+    assert {shard["pid"] for shard in figures["shards"]} == pids
+    assert figures["ray"] and figures["per_check"]["messages"] > 0
 
 
 def test_a_node_without_ray_auth_mode_cannot_join(both: Cluster) -> None:
@@ -180,7 +209,11 @@ def feed(pipe: IO[bytes], data: bytes) -> None:
 
 
 def alive_workers_on_both_nodes(cluster: Cluster, seen: set[str]) -> bool:
-    actors = [actor for actor in cluster.state()["actors"] if actor["id"] not in seen]
+    actors = [
+        actor
+        for actor in cluster.state()["actors"]
+        if actor["id"] not in seen and actor["class"] == "Worker"
+    ]
     alive = {actor["id"]: actor["node"] for actor in actors if actor["state"] == "ALIVE"}
     if len(alive) < 2:
         return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,9 +24,10 @@ from netflag.cli.app import (
     output_path,
 )
 from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, total_size
-from netflag.errors import NetflagError
+from netflag.errors import InputError, NetflagError
 
 if TYPE_CHECKING:
+    from netflag.distributed.ray_pool import WorkerPool
     from netflag.runtime.progress import Progress
 
 GENERATE_MIN_LINES = 50_000  # fewer lines are written in a blink: no bar unless asked
@@ -73,6 +75,24 @@ def replay(
         int, typer.Option(min=0, help="At most this many friend recommendations per flag.")
     ] = 10,
     workers: WorkersOption = None,
+    shards: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            metavar="P",
+            help="Hold the state on P Ray shard actors, each only the users hashed to it"
+            ' (same output; needs "netflag[ray]"; docs/scaling.md).',
+        ),
+    ] = None,
+    stats: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            parser=output_path,
+            help="With --shards: write each shard's users, state bytes and peak RSS, and the"
+            " messages and bytes per check, here (JSON).",
+        ),
+    ] = None,
     ray: RayOption = None,
     ray_token_file: RayTokenOption = None,
 ) -> None:
@@ -85,40 +105,77 @@ def replay(
     device such as /dev/null gets the whole output at the end. --rejects and
     --actions are written the same way.
     """
-    from netflag.distributed.ray_pool import optional_pool
     from netflag.modes.replay import check_inputs
     from netflag.modes.replay import replay as run_replay
+    from netflag.modes.replay.sharded import replay_on_shards
     from netflag.runtime.actions import actions_file
 
     large = total_size(batch, stream) >= MIN_BYTES
     try:
-        check_inputs(out, batch, stream, outputs=[p for p in (rejects, actions) if p])
+        if shards is not None and workers is not None:
+            raise InputError(
+                "--workers and --shards cannot be combined: --workers copies the whole state to"
+                " every worker, --shards splits it"
+            )
+        if shards is not None and actions is not None:
+            raise InputError("--actions is not available with --shards yet: run without it")
+        if shards is None and stats is not None:
+            raise InputError("--stats needs --shards P: it describes the shards")
+        check_inputs(out, batch, stream, outputs=[p for p in (rejects, actions, stats) if p])
         with (
             interruptible(),
-            optional_pool(workers, ray, ray_token_file) as pool,
+            _pool(workers, shards, ray, ray_token_file) as pool,
             progress_display(progress, large) as display,
             actions_file(actions, max_recommendations) as on_flag,
         ):
-            summary = run_replay(
-                batch,
-                stream,
-                out,
-                D=D,
-                T=T,
-                k=k,
-                rejects=rejects,
-                strict=strict,
-                on_reject=lambda rejection: display.say(str(rejection)),
-                progress=display.progress,
-                on_flag=on_flag,
-                workers=pool,
-            )
+            if shards is not None:
+                summary = replay_on_shards(
+                    batch,
+                    stream,
+                    out,
+                    shards,
+                    pool=pool,
+                    D=D,
+                    T=T,
+                    k=k,
+                    rejects=rejects,
+                    strict=strict,
+                    on_reject=lambda rejection: display.say(str(rejection)),
+                    progress=display.progress,
+                    stats=stats,
+                )
+            else:
+                summary = run_replay(
+                    batch,
+                    stream,
+                    out,
+                    D=D,
+                    T=T,
+                    k=k,
+                    rejects=rejects,
+                    strict=strict,
+                    on_reject=lambda rejection: display.say(str(rejection)),
+                    progress=display.progress,
+                    on_flag=on_flag,
+                    workers=pool,
+                )
     except NetflagError as error:
         raise fail(error) from None
     for warning in summary.warnings:
         sys.stderr.write(f"warning: {warning}\n")
     if not quiet:
         sys.stderr.write(f"netflag: {summary}\n")
+
+
+def _pool(
+    workers: int | None, shards: int | None, ray: str | None, token: Path | None
+) -> AbstractContextManager[WorkerPool | None]:
+    """The Ray actors' pool: P shards', N workers', or none."""
+    from netflag.distributed.ray_pool import optional_pool, worker_pool
+
+    if shards is not None:
+        return worker_pool(shards, ray, token, option="--shards")
+    return optional_pool(workers, ray, token, needs="--workers N or --shards P: how many to run")
 
 
 def _lines_done(progress: Progress) -> Callable[[int, int], None]:

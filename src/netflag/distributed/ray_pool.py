@@ -65,14 +65,24 @@ class WorkerPool:
             # every replay imports this module for --workers, most never use it.
             from netflag.distributed.workers import Worker
 
-            cpus = float(self.ray.cluster_resources().get("CPU", 0.0))
-            share = min(1.0, cpus / self.count) if cpus else 0.0
-            remote = self.ray.remote(Worker).options(
-                num_cpus=share, scheduling_strategy="SPREAD", max_restarts=0
-            )
-            made = [remote.remote(index, self.count) for index in range(self.count)]
+            made = self._start(Worker, [(index, self.count) for index in range(self.count)])
         self._lent += made
         return made
+
+    def spawn(self, cls: type, args: list[tuple[Any, ...]]) -> list[Any]:
+        """One actor of ``cls`` per tuple of constructor ``args``, spread as :meth:`actors`
+        spreads workers; they end with the pool (or at :meth:`release`)."""
+        made = self._start(cls, args)
+        self._lent += made
+        return made
+
+    def _start(self, cls: type, args: list[tuple[Any, ...]]) -> list[Any]:
+        cpus = float(self.ray.cluster_resources().get("CPU", 0.0))
+        share = min(1.0, cpus / len(args)) if cpus else 0.0
+        remote = self.ray.remote(cls).options(
+            num_cpus=share, scheduling_strategy="SPREAD", max_restarts=0
+        )
+        return [remote.remote(*each) for each in args]
 
     def give_back(self, actors: list[Any]) -> None:
         """A run is over and its actors are sound: keep them for the next one."""
@@ -101,16 +111,18 @@ def worker_pool(
     token_file: Path | None = None,
     *,
     verbose: bool = False,
+    option: str = "--workers",
 ) -> Iterator[WorkerPool]:
     """A :class:`WorkerPool` of ``count`` workers on a local Ray or the cluster at ``address``.
 
     ``token_file`` is the cluster's token (``--ray-token-file``), for this
-    pool's life only; ``verbose`` lets Ray's own log lines through to stderr.
-    Raises :class:`~netflag.errors.InputError` when Ray is missing or the
-    cluster cannot be joined.
+    pool's life only; ``verbose`` lets Ray's own log lines through to stderr;
+    ``option`` is the one that asked for ``count`` (for messages). Raises
+    :class:`~netflag.errors.InputError` when Ray is missing or the cluster
+    cannot be joined.
     """
     if count < 1:
-        raise InputError(f"--workers must be at least 1, got {count}")
+        raise InputError(f"{option} must be at least 1, got {count}")
     if token_file is not None and address is None:
         raise InputError(
             f"--ray-token-file {token_file} needs --ray ADDRESS: a local Ray makes its own token"
@@ -151,15 +163,18 @@ def optional_pool(
     token_file: Path | None = None,
     *,
     verbose: bool = False,
+    option: str = "--workers",
+    needs: str = "--workers N: how many workers to run on it",
 ) -> Iterator[WorkerPool | None]:
-    """:func:`worker_pool` for ``--workers N``, or None (no Ray at all) without it."""
+    """:func:`worker_pool` for ``--workers N`` (or ``option``), or None (no Ray at all)
+    without it; ``needs`` says what ``--ray`` alone lacks."""
     if count is None:
         if address is not None or token_file is not None:
-            option = "--ray" if address is not None else "--ray-token-file"
-            raise InputError(f"{option} needs --workers N: how many workers to run on it")
+            given = "--ray" if address is not None else "--ray-token-file"
+            raise InputError(f"{given} needs {needs}")
         yield None
         return
-    with worker_pool(count, address, token_file, verbose=verbose) as pool:
+    with worker_pool(count, address, token_file, verbose=verbose, option=option) as pool:
         yield pool
 
 

@@ -1,0 +1,133 @@
+"""The driver of partitioned state: it numbers the stream, cuts it into epochs, writes the flags.
+
+:class:`Sequencer` takes raw stream lines. It parses each (a bad one is
+rejected here, as one process rejects it), gives each event its arrival
+number, and queues it. Every ``epoch`` events it routes the writes to the
+shards that own their users (the buyer's for a purchase, both users' for a
+befriend or unfriend) and starts the epoch's checks (:func:`submit_epoch`).
+It holds no state of its own beyond the epochs in flight: the raw lines of
+their purchases, to echo the flagged ones. The flag rule itself runs here, on
+the exact sums the buyers' shards return, so every flag line is the one a
+single process writes, in stream order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from netflag.distributed.shards import Nodes, Write, checks_box, submit_epoch
+from netflag.engine import Befriend, Decision, Params, Purchase
+from netflag.engine.money import Amount, Baseline
+from netflag.engine.shard import user_key
+from netflag.io.events import LineError, parse_event
+from netflag.io.output import flag_of
+from netflag.runtime.rejects import Rejection, Rejects, Writer
+
+EPOCH_EVENTS = 4_096  # events an epoch: long enough that its D + 2 supersteps cost little a check
+IN_FLIGHT = 2  # epochs started and not yet written: the next one is routed while one runs
+
+
+class Sequencer:
+    """The stream, epoch by epoch, over the shard ``nodes`` loaded with the batch.
+
+    ``scale`` is the shards' common decimal scale after the batch, ``seq`` the
+    next arrival number (the batch's event count). Counters are as in
+    :class:`~netflag.runtime.pipeline.Pipeline`.
+    """
+
+    def __init__(
+        self,
+        nodes: Nodes,
+        params: Params,
+        rejects: Rejects,
+        sinks: Sequence[Writer],
+        *,
+        scale: int,
+        seq: int,
+        epoch: int = EPOCH_EVENTS,
+    ) -> None:
+        if epoch < 1:
+            raise ValueError("an epoch holds at least one event")
+        self.nodes, self.params, self.rejects, self.sinks = nodes, params, rejects, tuple(sinks)
+        self.scale, self.seq, self.epoch = scale, seq, epoch
+        self.events = self.checked = self.flagged = self.epochs = 0
+        self._queued: list[tuple[int, Any, bytes]] = []
+        self._flight: deque[tuple[list[Any], list[tuple[bytes, Amount, int]], int]] = deque()
+        self._after: list[Any] = [None] * nodes.count
+
+    @property
+    def rejected(self) -> int:
+        return self.rejects.count
+
+    def step(self, raw: bytes, source: str, line: int | None = None) -> None:
+        """Parse, number and queue ``raw`` (or reject it); its flag is written later."""
+        try:
+            event = parse_event(raw)
+        except LineError as error:
+            self.rejects(Rejection(source, line, str(error), raw))
+            return
+        self.events += 1
+        self._queued.append((self.seq, event, raw))
+        self.seq += 1
+        if len(self._queued) >= self.epoch:
+            self._submit()
+
+    def flush(self) -> None:
+        """Run what is queued and write every flag still out: the outputs are now whole."""
+        if self._queued:
+            self._submit()
+        while self._flight:
+            self._write()
+
+    def _submit(self) -> None:
+        """Route the queued events to their shards and start their checks."""
+        queued, self._queued = self._queued, []
+        count = self.nodes.count
+        for _, event, _ in queued:
+            if type(event) is Purchase and event.amount.scale > self.scale:
+                self.scale = event.amount.scale
+        scale = self.scale
+        writes: list[list[Write]] = [[] for _ in range(count)]
+        seqs: list[int] = []
+        buyers: list[int] = []
+        purchases: list[tuple[bytes, Amount, int]] = []
+        for seq, event, raw in queued:
+            if isinstance(event, Purchase):
+                key = user_key(event.user)
+                units = event.amount.at_scale(scale)
+                writes[key % count].append((0, seq, key, event.user, event.timestamp, units))
+                seqs.append(seq)
+                buyers.append(key)
+                purchases.append((raw, event.amount, units))
+            else:
+                one, two = user_key(event.user1), user_key(event.user2)
+                added = int(type(event) is Befriend)
+                writes[one % count].append((1, seq, one, event.user1, two, added))
+                writes[two % count].append((1, seq, two, event.user2, one, added))
+        self.checked += len(purchases)
+        self.epochs += 1
+        handles = submit_epoch(
+            self.nodes, self.params.D, scale, writes, checks_box(seqs, buyers), self._after
+        )
+        self._after = handles
+        self._flight.append((handles, purchases, scale))
+        while len(self._flight) > IN_FLIGHT:
+            self._write()
+
+    def _write(self) -> None:
+        """Wait for the oldest epoch in flight and write its flags in stream order."""
+        handles, purchases, scale = self._flight.popleft()
+        sums = {check: (n, s1, s2) for part in self.nodes.get(handles) for check, n, s1, s2 in part}
+        k = self.params.k
+        for check, (raw, amount, units) in enumerate(purchases):
+            found = sums.get(check)
+            if found is None:  # fewer than two purchases in the network: never flagged
+                continue
+            baseline = Baseline(*found, scale=scale)
+            flag = flag_of(raw, Decision(baseline.exceeds(units, k), amount, baseline, "shards"))
+            if flag is not None:
+                number = self.flagged = self.flagged + 1
+                for sink in self.sinks:
+                    sink.write(number, flag)

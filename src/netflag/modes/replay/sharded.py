@@ -1,0 +1,142 @@
+"""Replay on partitioned state (``--shards P``): each shard loads its own users, the driver none.
+
+The driver reads only the batch's parameters line; each shard node reads the
+batch itself and keeps what touches its users. The stream then goes through a
+:class:`~netflag.distributed.sequencer.Sequencer`, and the flags come out as
+one process writes them. ``stats`` (``--stats FILE``) gets each shard's size,
+traffic and peak RSS, the means per check, and the driver's own peak RSS.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from netflag.distributed.ray_pool import WorkerPool, describe_failure
+from netflag.distributed.sequencer import EPOCH_EVENTS, Sequencer
+from netflag.distributed.shards import LocalNodes, Nodes, RayNodes, ShardNode, peak_rss
+from netflag.errors import InputError
+from netflag.io.output import AtomicFile
+from netflag.io.reader import numbered_lines, read_once
+from netflag.modes.replay.run import ReplaySummary, check_inputs
+from netflag.runtime.batch import read_params
+from netflag.runtime.pipeline import FileWriter
+from netflag.runtime.progress import TICK_LINES, Progress, count_lines
+from netflag.runtime.rejects import Rejection, Rejects
+
+BYTES_HEADER, BYTES_ID, BYTES_PURCHASE = 16, 8, 24  # a message's header, a key, a gathered entry
+
+
+def replay_on_shards(
+    batch: Path,
+    stream: Path,
+    out: Path,
+    shards: int,
+    *,
+    pool: WorkerPool | None = None,
+    D: object = None,
+    T: object = None,
+    k: object = None,
+    rejects: Path | None = None,
+    strict: bool = False,
+    on_reject: Any = None,
+    progress: Progress | None = None,
+    stats: Path | None = None,
+    epoch: int = EPOCH_EVENTS,
+) -> ReplaySummary:
+    """:func:`~netflag.modes.replay.replay` with the state on ``shards`` shard nodes.
+
+    The nodes are Ray actors of ``pool``, or objects in this process without
+    one (same output). ``stats`` is written as JSON after the run.
+    """
+    started = time.perf_counter()
+    outputs = [p for p in (rejects, stats) if p is not None]
+    check_inputs(out, batch, stream, outputs=outputs)
+    if read_once(batch):
+        raise InputError(f"{batch}: --shards reads the batch log once on each shard: give a file")
+    first = next(numbered_lines(batch), None)
+    params, is_params_line, warnings = read_params(str(batch), first, D, T, k)
+    skip = first[0] if first is not None and is_params_line else None
+    nodes: Nodes
+    if pool is None:
+        nodes = LocalNodes(shards, params.D, params.T)
+    else:
+        actors = pool.spawn(ShardNode, [(s, shards, params.D, params.T) for s in range(shards)])
+        nodes = RayNodes(pool.ray, actors, describe_failure)
+    with ExitStack() as stack:
+        sink = stack.enter_context(AtomicFile(out))
+        dead = stack.enter_context(AtomicFile(rejects)) if rejects else None
+        policy = Rejects(strict=strict, sink=FileWriter(dead) if dead else None, report=on_reject)
+        if progress is not None:
+            progress.phase("load batch", detail=f"on {shards} shards, each its own users")
+        where = str(batch.resolve())  # a Ray actor's working folder is not ours
+        loaded = nodes.get([nodes.call(s, "load", where, skip) for s in range(shards)])
+        loaded_at = time.perf_counter()
+        applied = loaded[0][0]
+        for line, reason, raw in loaded[0][2]:
+            policy(Rejection(str(batch), line, reason, raw))
+        scale = max(each[1] for each in loaded)
+        sequencer = Sequencer(
+            nodes, params, policy, [FileWriter(sink)], scale=scale, seq=applied, epoch=epoch
+        )
+        name = str(stream)
+        if progress is not None:
+            progress.phase("check stream", count_lines(stream), "events")
+        number = 0
+        for number, raw in numbered_lines(stream):
+            sequencer.step(raw, name, number)
+            if progress is not None and not number % TICK_LINES:
+                progress.update(number, sequencer.checked, sequencer.flagged)
+        sequencer.flush()
+        if progress is not None:
+            progress.update(number, sequencer.checked, sequencer.flagged)
+        figures = nodes.get([nodes.call(s, "stats") for s in range(shards)])
+    if progress is not None:
+        progress.finish()
+    summary = ReplaySummary(
+        params,
+        events=applied + sequencer.events,
+        checked=sequencer.checked,
+        flagged=sequencer.flagged,
+        rejected=sequencer.rejected,
+        warnings=warnings,
+    )
+    summary.seconds = time.perf_counter() - started
+    if stats is not None:
+        report = shard_stats(figures, sequencer, pool is not None)
+        report["seconds"] = {"load": loaded_at - started, "total": summary.seconds}
+        with AtomicFile(stats) as file:
+            file.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+    return summary
+
+
+def shard_stats(figures: list[dict[str, int]], sequencer: Sequencer, ray: bool) -> dict[str, Any]:
+    """``--stats``: each shard's figures, the means per check, the driver's peak RSS.
+
+    Messages are logical ones (one check, round, sender and receiver, as
+    ``bench.shardsim`` counts them); bytes count 16 a message header, 8 a user
+    key and 24 a gathered purchase.
+    """
+    checks = max(sequencer.checked, 1)
+    messages = sum(each["messages"] for each in figures)
+    ids = sum(each["ids_sent"] for each in figures)
+    entries = sum(each["entries_sent"] for each in figures)
+    traffic = BYTES_HEADER * messages + BYTES_ID * ids + BYTES_PURCHASE * entries
+    return {
+        "shards": figures,
+        "per_check": {
+            "messages": messages / checks,
+            "ids": ids / checks,
+            "gathered_purchases": entries / checks,
+            "bytes": traffic / checks,
+        },
+        "checks": sequencer.checked,
+        "epochs": sequencer.epochs,
+        "epoch_events": sequencer.epoch,
+        "ray": ray,
+        "driver_peak_rss_bytes": peak_rss(),
+    }
