@@ -28,7 +28,7 @@ from netflag.distributed.connect import (
     start_local,
     token_environment,
 )
-from netflag.errors import InputError, WorkerError
+from netflag.errors import InputError, NetflagError, WorkerError
 
 __all__ = [
     "RAY_MISSING", "WorkerPool", "describe_failure", "import_ray", "optional_pool", "worker_pool",
@@ -178,12 +178,22 @@ def optional_pool(
         yield pool
 
 
-def describe_failure(error: BaseException) -> WorkerError:
-    """A Ray failure as one line: a worker lost (its process or node gone), or one that failed."""
+def describe_failure(error: BaseException) -> NetflagError:
+    """A Ray failure as one line: a worker lost (its process or node gone), or one that failed.
+
+    A user's error raised on a worker (a :class:`~netflag.errors.NetflagError`)
+    comes back as itself; another exception is named with its own message, not
+    Ray's wrapping of it.
+    """
     kind = type(error).__name__
     if any(cls.__name__ in LOST for cls in type(error).__mro__):
         return WorkerError(
             f"a Ray worker was lost ({kind}): its process or its node left the cluster"
         )
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, NetflagError):
+        return cause
+    if isinstance(cause, Exception):
+        error, kind = cause, type(cause).__name__
     first = str(error).strip().splitlines()[:1] or [""]
     return WorkerError(f"a Ray worker failed ({kind}): {first[0]}".rstrip(": "))

@@ -82,7 +82,9 @@ class ShardNode:
             seq += 1
         return seq, self.scale, bad
 
-    def begin(self, scale: int, writes: list[Write], checks: Box, after: object) -> list[Box]:
+    def begin(
+        self, scale: int, writes: list[Write], checks: Box, after: object
+    ) -> list[Box] | Box:
         """Take the epoch (at decimal ``scale``): its writes into the delta, then round 1.
 
         ``after`` is the previous epoch's ``decide`` result: waiting for it keeps
@@ -97,13 +99,13 @@ class ShardNode:
                 shard.buy(key, name, one, seq, two, now=False)
             else:
                 shard.link(seq, key, name, one, bool(two), now=False)
-        return shard.begin(checks)
+        return _parts(shard.begin(checks))
 
-    def step(self, *inboxes: Box) -> list[Box]:
-        return self.shard.step(inboxes)
+    def step(self, *inboxes: Box) -> list[Box] | Box:
+        return _parts(self.shard.step(inboxes))
 
-    def gather(self, *inboxes: Box) -> list[Box]:
-        return self.shard.gather(inboxes)
+    def gather(self, *inboxes: Box) -> list[Box] | Box:
+        return _parts(self.shard.gather(inboxes))
 
     def decide(self, *inboxes: Box) -> Sums:
         return self.shard.decide(inboxes)
@@ -123,6 +125,11 @@ class ShardNode:
             "ids_sent": shard.ids_sent,
             "entries_sent": shard.entries_sent,
         }
+
+
+def _parts(messages: list[Box]) -> list[Box] | Box:
+    """A call's messages, one result per shard: Ray's ``num_returns=1`` takes one object."""
+    return messages if len(messages) > 1 else messages[0]
 
 
 def peak_rss() -> int:
@@ -151,7 +158,8 @@ class LocalNodes:
         self.nodes = [ShardNode(index, count, D, T) for index in range(count)]
 
     def call(self, shard: int, method: str, *args: Any, parts: bool = False) -> Any:
-        return getattr(self.nodes[shard], method)(*args)
+        result = getattr(self.nodes[shard], method)(*args)
+        return [result] if parts and self.count == 1 else result
 
     def get(self, handles: list[Any]) -> list[Any]:
         return handles
