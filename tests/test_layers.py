@@ -32,7 +32,7 @@ MODES = "netflag.modes"  # its folders (replay, live, serve) never import one an
 
 # Third-party packages the two lowest layers may use; the rest may use any dependency.
 THIRD_PARTY = {
-    "netflag.engine": {"sortedcontainers"},
+    "netflag.engine": {"numpy", "sortedcontainers"},  # numpy: the shards' message arrays
     "netflag.io": {"confluent_kafka", "numpy", "orjson", "polars", "redis"},
 }
 LAZY_ONLY = {"plotly", "matplotlib", "ray"}  # optional extras: imported only when asked for

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from netflag.cli.usage import NetflagGroup
-from netflag.errors import NetflagError
+from netflag.errors import InputError, NetflagError
+
+if TYPE_CHECKING:
+    from netflag.distributed.ray_pool import WorkerPool
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 
@@ -81,13 +84,22 @@ WorkersOption = Annotated[
         help='Decide on N Ray workers (same output; needs "netflag[ray]").',
     ),
 ]
+ShardsOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        metavar="P",
+        help="Hold the state on P Ray shard actors, each only the users hashed to it"
+        ' (same output; needs "netflag[ray]"; docs/scaling.md).',
+    ),
+]
 RayOption = Annotated[
     str | None,
     typer.Option(
         "--ray",
         metavar="ADDRESS",
-        help="With --workers: join the Ray cluster at HOST:PORT, its head's address (or auto),"
-        " not a local one; run netflag on one of its nodes.",
+        help="With --workers or --shards: join the Ray cluster at HOST:PORT, its head's address"
+        " (or auto), not a local one; run netflag on one of its nodes.",
     ),
 ]
 RayTokenOption = Annotated[
@@ -128,3 +140,25 @@ def interruptible(left: str = "no output written") -> Iterator[None]:
     except KeyboardInterrupt:
         sys.stderr.write(f"netflag: interrupted, {left}\n")
         raise typer.Exit(INTERRUPTED) from None
+
+
+def actor_pool(
+    workers: int | None,
+    shards: int | None,
+    ray: str | None,
+    token: Path | None,
+    *,
+    verbose: bool = False,
+) -> AbstractContextManager[WorkerPool | None]:
+    """The Ray actors' pool: P shards', N workers', or none (neither asked for)."""
+    from netflag.distributed.ray_pool import optional_pool, worker_pool
+
+    if shards is not None:
+        if workers is not None:
+            raise InputError(
+                "--workers and --shards cannot be combined: --workers copies the whole state to"
+                " every worker, --shards splits it"
+            )
+        return worker_pool(shards, ray, token, verbose=verbose, option="--shards")
+    needs = "--workers N or --shards P: how many to run"
+    return optional_pool(workers, ray, token, verbose=verbose, needs=needs)

@@ -19,9 +19,11 @@ from netflag.cli.app import (
     MultiplierOption,
     RayOption,
     RayTokenOption,
+    ShardsOption,
     StrictOption,
     TrackedOption,
     WorkersOption,
+    actor_pool,
     app,
     fail,
     interruptible,
@@ -128,6 +130,7 @@ def live(
     ] = LogFormat.text,
     progress: ProgressOption = None,
     workers: WorkersOption = None,
+    shards: ShardsOption = None,
     ray: RayOption = None,
     ray_token_file: RayTokenOption = None,
     kafka_config: KafkaConfigOption = None,
@@ -138,7 +141,6 @@ def live(
     final checkpoint; a restart with the same --state goes on exactly where
     the checkpoint left off, so no flag is lost or written twice.
     """
-    from netflag.distributed.ray_pool import optional_pool
     from netflag.io.sinks import open_sink
     from netflag.io.sources import open_source
     from netflag.modes.live import Live, LiveOptions, LiveOutputs
@@ -153,7 +155,7 @@ def live(
     large = state is not None or total_size(batch) >= MIN_BYTES
     try:
         with (
-            optional_pool(workers, ray, ray_token_file, verbose=verbose) as pool,
+            actor_pool(workers, shards, ray, ray_token_file, verbose=verbose) as pool,
             progress_display(False if out.json else progress, large) as display,
         ):
             out.display = display
@@ -171,6 +173,7 @@ def live(
                 status_seconds=out.status_seconds,
                 progress=display.progress,
                 workers=pool,
+                shards=shards,
             )
             urls = [source, *(sink or []), rejects, actions]
             settings = kafka_settings(kafka_config, [url for url in urls if url is not None])

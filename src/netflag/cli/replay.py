@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,9 +14,11 @@ from netflag.cli.app import (
     MultiplierOption,
     RayOption,
     RayTokenOption,
+    ShardsOption,
     StrictOption,
     TrackedOption,
     WorkersOption,
+    actor_pool,
     app,
     fail,
     interruptible,
@@ -27,7 +28,6 @@ from netflag.cli.progress import MIN_BYTES, ProgressOption, progress_display, to
 from netflag.errors import InputError, NetflagError
 
 if TYPE_CHECKING:
-    from netflag.distributed.ray_pool import WorkerPool
     from netflag.runtime.progress import Progress
 
 GENERATE_MIN_LINES = 50_000  # fewer lines are written in a blink: no bar unless asked
@@ -75,15 +75,7 @@ def replay(
         int, typer.Option(min=0, help="At most this many friend recommendations per flag.")
     ] = 10,
     workers: WorkersOption = None,
-    shards: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            metavar="P",
-            help="Hold the state on P Ray shard actors, each only the users hashed to it"
-            ' (same output; needs "netflag[ray]"; docs/scaling.md).',
-        ),
-    ] = None,
+    shards: ShardsOption = None,
     stats: Annotated[
         Path | None,
         typer.Option(
@@ -112,11 +104,6 @@ def replay(
 
     large = total_size(batch, stream) >= MIN_BYTES
     try:
-        if shards is not None and workers is not None:
-            raise InputError(
-                "--workers and --shards cannot be combined: --workers copies the whole state to"
-                " every worker, --shards splits it"
-            )
         if shards is not None and actions is not None:
             raise InputError("--actions is not available with --shards yet: run without it")
         if shards is None and stats is not None:
@@ -124,7 +111,7 @@ def replay(
         check_inputs(out, batch, stream, outputs=[p for p in (rejects, actions, stats) if p])
         with (
             interruptible(),
-            _pool(workers, shards, ray, ray_token_file) as pool,
+            actor_pool(workers, shards, ray, ray_token_file) as pool,
             progress_display(progress, large) as display,
             actions_file(actions, max_recommendations) as on_flag,
         ):
@@ -165,17 +152,6 @@ def replay(
         sys.stderr.write(f"warning: {warning}\n")
     if not quiet:
         sys.stderr.write(f"netflag: {summary}\n")
-
-
-def _pool(
-    workers: int | None, shards: int | None, ray: str | None, token: Path | None
-) -> AbstractContextManager[WorkerPool | None]:
-    """The Ray actors' pool: P shards', N workers', or none."""
-    from netflag.distributed.ray_pool import optional_pool, worker_pool
-
-    if shards is not None:
-        return worker_pool(shards, ray, token, option="--shards")
-    return optional_pool(workers, ray, token, needs="--workers N or --shards P: how many to run")
 
 
 def _lines_done(progress: Progress) -> Callable[[int, int], None]:

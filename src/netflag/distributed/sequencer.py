@@ -14,10 +14,11 @@ single process writes, in stream order.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from netflag.distributed.shards import Nodes, Write, checks_box, submit_epoch
+from netflag.distributed.nodes import Nodes, checks_box, submit_epoch
+from netflag.distributed.shards import Write
 from netflag.engine import Befriend, Decision, Params, Purchase
 from netflag.engine.money import Amount, Baseline
 from netflag.engine.shard import user_key
@@ -34,7 +35,9 @@ class Sequencer:
 
     ``scale`` is the shards' common decimal scale after the batch, ``seq`` the
     next arrival number (the batch's event count). Counters are as in
-    :class:`~netflag.runtime.pipeline.Pipeline`.
+    :class:`~netflag.runtime.pipeline.Pipeline`, and resume from ``counts``.
+    Without ``check`` the events only change the state (a live restart
+    replaying its log: the sinks hold their flags already).
     """
 
     def __init__(
@@ -47,12 +50,18 @@ class Sequencer:
         scale: int,
         seq: int,
         epoch: int = EPOCH_EVENTS,
+        counts: Mapping[str, int] | None = None,
+        check: bool = True,
     ) -> None:
         if epoch < 1:
             raise ValueError("an epoch holds at least one event")
         self.nodes, self.params, self.rejects, self.sinks = nodes, params, rejects, tuple(sinks)
-        self.scale, self.seq, self.epoch = scale, seq, epoch
-        self.events = self.checked = self.flagged = self.epochs = 0
+        self.scale, self.seq, self.epoch, self.check = scale, seq, epoch, check
+        counts = counts or {}
+        self.events = counts.get("events", 0)
+        self.checked = counts.get("checked", 0)
+        self.flagged = counts.get("flagged", 0)
+        self.epochs = 0
         self._queued: list[tuple[int, Any, bytes]] = []
         self._flight: deque[tuple[list[Any], list[tuple[bytes, Amount, int]], int]] = deque()
         self._after: list[Any] = [None] * nodes.count
@@ -61,18 +70,39 @@ class Sequencer:
     def rejected(self) -> int:
         return self.rejects.count
 
-    def step(self, raw: bytes, source: str, line: int | None = None) -> None:
-        """Parse, number and queue ``raw`` (or reject it); its flag is written later."""
+    def counts(self) -> dict[str, int]:
+        """The four counters, as a checkpoint stores them (after :meth:`flush`)."""
+        return {
+            "events": self.events,
+            "checked": self.checked,
+            "flagged": self.flagged,
+            "rejected": self.rejects.count,
+        }
+
+    def step(
+        self,
+        raw: bytes,
+        source: str,
+        line: int | None = None,
+        *,
+        record: Callable[[str], bytes] | None = None,
+    ) -> None:
+        """Parse, number and queue ``raw`` (or reject it, ``record`` building a dead letter
+        that is not a file line's); its flag is written later."""
         try:
             event = parse_event(raw)
         except LineError as error:
-            self.rejects(Rejection(source, line, str(error), raw))
+            self.rejects(Rejection(source, line, str(error), raw), record)
             return
         self.events += 1
+        self.checked += type(event) is Purchase
         self._queued.append((self.seq, event, raw))
         self.seq += 1
         if len(self._queued) >= self.epoch:
             self._submit()
+
+    def close(self) -> None:
+        """Nothing to let go of: the shard actors end with their pool."""
 
     def flush(self) -> None:
         """Run what is queued and write every flag still out: the outputs are now whole."""
@@ -98,15 +128,15 @@ class Sequencer:
                 key = user_key(event.user)
                 units = event.amount.at_scale(scale)
                 writes[key % count].append((0, seq, key, event.user, event.timestamp, units))
-                seqs.append(seq)
-                buyers.append(key)
-                purchases.append((raw, event.amount, units))
+                if self.check:
+                    seqs.append(seq)
+                    buyers.append(key)
+                    purchases.append((raw, event.amount, units))
             else:
                 one, two = user_key(event.user1), user_key(event.user2)
                 added = int(type(event) is Befriend)
                 writes[one % count].append((1, seq, one, event.user1, two, added))
                 writes[two % count].append((1, seq, two, event.user2, one, added))
-        self.checked += len(purchases)
         self.epochs += 1
         handles = submit_epoch(
             self.nodes, self.params.D, scale, writes, checks_box(seqs, buyers), self._after

@@ -1,34 +1,31 @@
-"""Partitioned state: P shard nodes, each loading only its own users, and one epoch's checks.
+"""A shard node: one shard of a partitioned state in its process, as a Ray actor makes it.
 
 A :class:`ShardNode` wraps one :class:`~netflag.engine.shard.Shard`. It reads
 the batch log itself and keeps the lines that touch its users, so no process
-ever holds the whole state, and takes the stream's writes epoch by epoch. It is
-a plain class: :class:`RayNodes` makes each a Ray actor, :class:`LocalNodes`
-keeps them in this process (tests, and ``P = 1`` without Ray's start-up).
-
-:func:`submit_epoch` lays out one epoch as calls: every shard's ``begin``
-(writes, then round 1), D - 1 ``step`` rounds, ``gather``, ``decide``. Each
-call's result is one message array per shard, and the next call of shard d
-takes the d-th message of every shard. On Ray those arrays go from actor to
-actor through the object store, never through the driver, and the data
-dependencies alone keep each shard's calls in order; the driver only fetches
-the ``decide`` sums.
+ever holds the whole state; takes the stream's writes epoch by epoch; runs its
+part of each check; saves and restores its state for live mode's checkpoints.
+It is a plain class: :mod:`netflag.distributed.nodes` makes each a Ray actor,
+or keeps them in this process.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import resource
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from netflag.engine import Befriend, Purchase
 from netflag.engine.shard import Box, Shard, user_key
+from netflag.engine.shard_snapshot import shard_columns, shard_from_columns
+from netflag.errors import CheckpointError
 from netflag.io.events import LineError, parse_event
-from netflag.io.reader import numbered_lines
+from netflag.io.reader import describe_os_error, numbered_lines
+from netflag.runtime.wal import durable_replace
 
 # A write: (0, seq, key, name, timestamp, units) for a purchase,
 # (1, seq, key, name, friend key, 1 or 0) for one side of a befriend or unfriend.
@@ -82,9 +79,7 @@ class ShardNode:
             seq += 1
         return seq, self.scale, bad
 
-    def begin(
-        self, scale: int, writes: list[Write], checks: Box, after: object
-    ) -> list[Box] | Box:
+    def begin(self, scale: int, writes: list[Write], checks: Box, after: object) -> list[Box] | Box:
         """Take the epoch (at decimal ``scale``): its writes into the delta, then round 1.
 
         ``after`` is the previous epoch's ``decide`` result: waiting for it keeps
@@ -109,6 +104,33 @@ class ShardNode:
 
     def decide(self, *inboxes: Box) -> Sums:
         return self.shard.decide(inboxes)
+
+    def save(self, path: str) -> str:
+        """Write this shard's state (between epochs) to ``path``, durably; its SHA-256."""
+        buffer = io.BytesIO()
+        arrays: dict[str, Any] = {"scale": np.array([self.scale]), **shard_columns(self.shard)}
+        np.savez(buffer, **arrays)
+        data = buffer.getvalue()
+        durable_replace(Path(path), [data])
+        return hashlib.sha256(data).hexdigest()
+
+    def restore(self, path: str, digest: str) -> int:
+        """Take the state :meth:`save` wrote to ``path``; CheckpointError if it is not that."""
+        shard = self.shard
+        try:
+            data = Path(path).read_bytes()
+        except OSError as error:
+            raise CheckpointError(f"cannot read {path}: {describe_os_error(error)}") from None
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise CheckpointError(f"{path}: not the shard state its checkpoint names")
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as columns:
+                arrays = {name: columns[name] for name in columns.files}
+            self.shard = shard_from_columns(shard.index, shard.count, shard.D, shard.T, arrays)
+            self.scale = int(arrays["scale"][0])
+        except (KeyError, ValueError, IndexError) as error:
+            raise CheckpointError(f"{path}: shard state is invalid ({error})") from None
+        return self.shard.users
 
     def stats(self) -> dict[str, int]:
         """This shard's size and traffic so far, and its process's peak RSS."""
@@ -135,82 +157,3 @@ def _parts(messages: list[Box]) -> list[Box] | Box:
 def peak_rss() -> int:
     """This process's peak resident set, in bytes (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-class Nodes(Protocol):
-    """Where the shard nodes run: :meth:`call` starts a method, :meth:`get` waits for results."""
-
-    count: int
-
-    def call(self, shard: int, method: str, *args: Any, parts: bool = False) -> Any:
-        """Start ``method`` on node ``shard``; a handle on its result (``parts``: one per
-        shard, the result being a list of ``count`` messages)."""
-
-    def get(self, handles: list[Any]) -> list[Any]:
-        """The results behind ``handles``, in order."""
-
-
-class LocalNodes:
-    """The nodes as plain objects in this process: calls run at once, in order."""
-
-    def __init__(self, count: int, D: int, T: int) -> None:
-        self.count = count
-        self.nodes = [ShardNode(index, count, D, T) for index in range(count)]
-
-    def call(self, shard: int, method: str, *args: Any, parts: bool = False) -> Any:
-        result = getattr(self.nodes[shard], method)(*args)
-        return [result] if parts and self.count == 1 else result
-
-    def get(self, handles: list[Any]) -> list[Any]:
-        return handles
-
-
-class RayNodes:
-    """The nodes as Ray actors: calls return object refs, and messages stay in the object store."""
-
-    def __init__(self, ray: Any, actors: list[Any], fail: Any) -> None:
-        self.ray = ray
-        self.actors = actors
-        self.count = len(actors)
-        self._fail = fail  # RayError -> the exception to raise (a WorkerError)
-
-    def call(self, shard: int, method: str, *args: Any, parts: bool = False) -> Any:
-        remote = getattr(self.actors[shard], method)
-        if not parts:
-            return remote.remote(*args)
-        refs = remote.options(num_returns=self.count).remote(*args)
-        return refs if self.count > 1 else [refs]
-
-    def get(self, handles: list[Any]) -> list[Any]:
-        try:
-            return list(self.ray.get(handles))
-        except self.ray.exceptions.RayError as error:
-            raise self._fail(error) from None
-
-
-def submit_epoch(
-    nodes: Nodes, D: int, scale: int, writes: Sequence[list[Write]], checks: Box, after: list[Any]
-) -> list[Any]:
-    """Start one epoch on every node; handles on each node's :meth:`ShardNode.decide` sums.
-
-    ``checks`` is ``(2, C)``: each check's seq and buyer key, in stream order;
-    ``after`` the previous epoch's handles (or Nones).
-    """
-    count = nodes.count
-    parts = [
-        nodes.call(s, "begin", scale, writes[s], checks, after[s], parts=True) for s in range(count)
-    ]
-    for _ in range(D - 1):
-        parts = [nodes.call(d, "step", *_column(parts, d), parts=True) for d in range(count)]
-    parts = [nodes.call(d, "gather", *_column(parts, d), parts=True) for d in range(count)]
-    return [nodes.call(d, "decide", *_column(parts, d)) for d in range(count)]
-
-
-def _column(parts: list[Any], shard: int) -> list[Any]:
-    """What shard ``shard`` receives: the message every shard addressed to it."""
-    return [sent[shard] for sent in parts]
-
-
-def checks_box(seqs: list[int], buyers: list[int]) -> Box:
-    """The epoch's checks as the ``(2, C)`` array :meth:`Shard.begin` takes."""
-    return np.array([seqs, buyers], dtype=np.int64).reshape(2, len(seqs))

@@ -137,6 +137,11 @@ class Shard:
             self.history.rescale(factor)
             self._bought = {u: [(k, v * factor) for k, v in b] for u, b in self._bought.items()}
 
+    @property
+    def between_epochs(self) -> bool:
+        """True when no epoch's writes are pending (the delta is empty)."""
+        return not (self._links or self._bought)
+
     def end_epoch(self) -> None:
         """Merge the delta into the base, in seq order, and forget the epoch's checks."""
         for user, links in self._links.items():

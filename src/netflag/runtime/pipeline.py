@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import BinaryIO, NamedTuple
 
-from netflag.engine import Befriend, Decision, Engine, Event, Purchase, Unfriend
+from netflag.engine import Befriend, Decision, Engine, Event, Params, Purchase, Unfriend
 from netflag.io.events import LineError, parse_event
 from netflag.io.output import flag_of
 from netflag.runtime.actions import FlagHook, action_line
@@ -108,6 +108,11 @@ class Pipeline:
         self.events = counts.get("events", 0)  # lines applied
         self.checked = counts.get("checked", 0)  # purchases decided
         self.flagged = counts.get("flagged", 0)  # flags written: the last flag's number
+
+    @property
+    def params(self) -> Params:
+        """The engine's D, T and k."""
+        return self.engine.params
 
     @property
     def rejected(self) -> int:

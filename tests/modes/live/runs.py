@@ -6,6 +6,8 @@ import contextlib
 import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 NETFLAG = [sys.executable, "-m", "netflag"]
@@ -40,3 +42,18 @@ def finish(args: list[object], idle: float = 1.0) -> str:
                           capture_output=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stderr.decode()
+
+
+def feed_file(lines: list[bytes], path: Path, per_second: float) -> threading.Thread:
+    """Append lines to ``path`` at a steady rate, in a thread, as a shop's log grows."""
+
+    def run() -> None:
+        with path.open("ab") as handle:
+            for i in range(0, len(lines), 20):
+                handle.write(b"".join(lines[i : i + 20]))
+                handle.flush()
+                time.sleep(20 / per_second)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread

@@ -40,7 +40,15 @@ from netflag.version import __version__
 from tests import paths
 from tests.hostile import ISSUE_LINES
 from tests.logs import event_logs
-from tests.modes.live.runs import NETFLAG, checkpointed_since, finish, live_args, reasons, spawn
+from tests.modes.live.runs import (
+    NETFLAG,
+    checkpointed_since,
+    feed_file,
+    finish,
+    live_args,
+    reasons,
+    spawn,
+)
 
 # --- in process ---------------------------------------------------------------------------
 
@@ -223,21 +231,6 @@ def test_a_missing_package_says_how_to_install_it(
     result = CliRunner().invoke(app, ["live", str(logs["batch"]), url])
     assert result.exit_code == 2
     assert result.stderr == f"error: {url}: {hint}\n"
-
-
-def feed_file(lines: list[bytes], path: Path, per_second: float) -> threading.Thread:
-    """Append lines to ``path`` at a steady rate, in a thread, as a shop's log grows."""
-
-    def run() -> None:
-        with path.open("ab") as handle:
-            for i in range(0, len(lines), 20):
-                handle.write(b"".join(lines[i : i + 20]))
-                handle.flush()
-                time.sleep(20 / per_second)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 def kill_repeatedly(args: list[object], feeder: threading.Thread, seed: int, work: Path) -> int:

@@ -49,6 +49,9 @@ class LiveOptions:
     ``workers`` (a :class:`~netflag.distributed.ray_pool.WorkerPool`) decides the
     purchases on Ray workers, each poll's lines as one chunk; this process keeps
     applying every event to its own engine, so checkpoints are unchanged.
+    ``shards`` splits the state over that many shard nodes instead (actors of
+    ``workers`` when given, else objects in this process): each checkpoint's
+    snapshot is then every shard's state, saved beside the journal.
     """
 
     state: Path | None = None
@@ -65,3 +68,4 @@ class LiveOptions:
     status_seconds: float = 1.0
     progress: Progress | None = None
     workers: WorkerPool | None = None
+    shards: int | None = None

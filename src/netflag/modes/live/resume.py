@@ -9,10 +9,14 @@ directory is refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from netflag.distributed.nodes import Nodes, restore_shards
+from netflag.distributed.sequencer import Sequencer
 from netflag.engine import Engine, Params, Strategy
 from netflag.errors import CheckpointError
+from netflag.modes.live.shards import SHARDS, ShardStart
 from netflag.runtime.checkpoint import Checkpoint, refuse_legacy
 from netflag.runtime.journal import SNAPSHOT, Journal
 from netflag.runtime.pipeline import Pipeline
@@ -23,11 +27,13 @@ from netflag.runtime.rejects import Rejects
 @dataclass(frozen=True, slots=True)
 class Resumed:
     """The engine (None: the batch is still to load) and the checkpoint (None: a fresh run),
-    and how many logged lines no snapshot covers yet."""
+    and how many logged lines no snapshot covers yet. With shards, ``shards`` (the
+    nodes, restored and caught up) stands in for the engine."""
 
     engine: Engine | None = None
     checkpoint: Checkpoint | None = None
     unsnapped: int = 0
+    shards: ShardStart | None = None
 
 
 def resume(
@@ -37,11 +43,14 @@ def resume(
     outputs: list[str],
     strategy: Strategy,
     progress: Progress | None,
+    shards: Callable[[Params], Nodes] | None = None,
 ) -> Resumed:
     """Recover ``journal`` for a run over ``source`` writing ``outputs`` (their URLs, in
     checkpoint order); ``wanted`` are the run's D, T, k options (None: as checkpointed).
+    ``shards`` makes the shard nodes of a run with ``--shards``.
 
-    Refuses a checkpoint made with other parameters, another source or other outputs.
+    Refuses a checkpoint made with other parameters, another source or other outputs,
+    or with shards when the run has none (and the reverse).
     """
     refuse_legacy(journal.path)
     if progress is not None and (journal.path / SNAPSHOT).exists():
@@ -66,11 +75,33 @@ def resume(
         return Resumed(checkpoint=checkpoint)
     if snapshot is None:
         raise CheckpointError(f"{where}: the batch was loaded but no snapshot holds it")
-    try:
-        engine = Engine.from_state(snapshot.state, strategy=strategy)
-    except (IndexError, KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"{where}: engine state is invalid ({error})") from None
+    manifest = snapshot.extra.get("shards")
+    if (manifest is None) != (shards is None):
+        had = "without --shards" if manifest is None else f"with --shards {manifest.get('count')}"
+        raise CheckpointError(f"{where}: the state was checkpointed {had}: run so again")
     base = Checkpoint.from_json(snapshot.extra, where)
+    replaying: Pipeline | Sequencer
+    engine = None
+    if shards is not None and manifest is not None:
+        nodes = shards(params)
+        restore_shards(nodes, journal.path / SHARDS, manifest)
+        state = snapshot.state
+        replaying = Sequencer(
+            nodes,
+            params,
+            Rejects(count=base.counts["rejected"]),
+            [],
+            scale=state.scale,
+            seq=state.next_seq,
+            counts=base.counts,
+            check=False,
+        )
+    else:
+        try:
+            engine = Engine.from_state(snapshot.state, strategy=strategy)
+        except (IndexError, KeyError, TypeError, ValueError) as error:
+            raise CheckpointError(f"{where}: engine state is invalid ({error})") from None
+        replaying = Pipeline(engine, Rejects(count=base.counts["rejected"]), counts=base.counts)
     lines = [
         line
         for record in recovery.records
@@ -80,11 +111,17 @@ def resume(
     if progress is not None and lines:
         progress.phase("replay log", len(lines), "events")
     # The sinks hold these lines' records already: rebuild the state, decide nothing.
-    replaying = Pipeline(engine, Rejects(count=base.counts["rejected"]), counts=base.counts)
     for number, line in enumerate(lines, recovery.seq + 1):
-        replaying.admit(line, where, number)
+        if isinstance(replaying, Sequencer):
+            replaying.step(line, where, number)
+        else:
+            replaying.admit(line, where, number)
+    replaying.flush()
     counts = replaying.counts()
     counts["flagged"] = checkpoint.counts["flagged"]  # decided then, not now
     if counts != checkpoint.counts:
         raise CheckpointError(f"{where}: the log does not lead to its checkpoint's counts")
+    if isinstance(replaying, Sequencer):
+        start = ShardStart(replaying.nodes, replaying.scale, replaying.seq)
+        return Resumed(None, checkpoint, len(lines), start)
     return Resumed(engine, checkpoint, len(lines))

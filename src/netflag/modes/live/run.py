@@ -13,43 +13,35 @@ mark (:mod:`netflag.modes.live.resume`); see "Live mode: exactly once" in
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from netflag.distributed.nodes import shard_nodes
 from netflag.distributed.pipeline import ShardedPipeline
+from netflag.distributed.sequencer import Sequencer
 from netflag.engine import Params
+from netflag.errors import InputError
 from netflag.io.counts import count
 from netflag.io.reader import numbered_lines
 from netflag.io.sources import Source
 from netflag.modes.live.options import LiveOptions, LiveOutputs
 from netflag.modes.live.resume import Resumed, resume
-from netflag.modes.live.status import LiveStatus, LiveSummary
+from netflag.modes.live.shards import Stepper, load_shards, snapshot_shards
+from netflag.modes.live.status import LiveStatus, LiveSummary, info, log, warn
 from netflag.runtime.batch import load_batch, read_params
 from netflag.runtime.checkpoint import Checkpoint
 from netflag.runtime.journal import Journal
 from netflag.runtime.pipeline import COUNTERS, Pipeline
-from netflag.runtime.rejects import Rejection, Rejects
+from netflag.runtime.rejects import Rejects
 from netflag.version import __version__
 
 __all__ = ["Live", "LiveOptions", "LiveOutputs", "LiveStatus", "LiveSummary"]
 
-log = logging.getLogger("netflag.live")
 POLL_LINES = 500  # lines taken from the source at a time
 POLL_SECONDS = 0.2  # longest wait for a line: bounds how late a stop or a checkpoint is
-
-
-def _info(message: str, **fields: Any) -> None:
-    """Log ``message``, its numbers also as fields (``--log-format json`` prints them)."""
-    log.info(message, extra={"fields": fields})
-
-
-def _warn(rejection: Rejection) -> None:
-    where = {"source": rejection.source, "line": rejection.line, "reason": rejection.reason}
-    fields = {key: value for key, value in where.items() if value is not None}
-    log.warning("%s", rejection, extra={"fields": fields})
 
 
 class Live:
@@ -76,7 +68,7 @@ class Live:
         self._unsnapped = 0  # lines logged since the last snapshot
         self._last_checkpoint = 0.0
         self._status_at = (0.0, 0)
-        self._pipeline: Pipeline | None = None
+        self._pipeline: Stepper | None = None
 
     def stop(self) -> None:
         """Ask the run to stop after the current lines, with a final checkpoint (signal-safe)."""
@@ -122,23 +114,27 @@ class Live:
             checkpoints += self._checkpoint(pipeline, snapshot=True)
         finally:
             self._close()
-        params, counts = pipeline.engine.params, pipeline.counts()
-        summary = LiveSummary(params, **counts, handled=handled, checkpoints=checkpoints)
+        counts = pipeline.counts()
+        summary = LiveSummary(pipeline.params, **counts, handled=handled, checkpoints=checkpoints)
         summary.seconds = time.monotonic() - started
         return summary
 
-    def _start(self) -> Pipeline:
+    def _start(self) -> Stepper:
         """Resume from the journal, or begin a run; load the batch if not done yet.
 
         Ends with a checkpoint (or, without a state directory, flushed sinks).
         """
         options, progress = self.options, self.options.progress
+        if options.shards is not None and self.outputs.actions is not None:
+            raise InputError("--actions is not available with --shards yet: run without it")
         resumed = Resumed()
         if self.journal is not None:
             urls = [url for url, _ in self._outputs]
             wanted = (options.D, options.T, options.k)
+            shards = options.shards
+            make = None if shards is None else partial(shard_nodes, shards, pool=options.workers)
             resumed = resume(
-                self.journal, wanted, self.source.url, urls, options.strategy, progress
+                self.journal, wanted, self.source.url, urls, options.strategy, progress, make
             )
         engine, checkpoint, self._unsnapped = resumed.engine, resumed.checkpoint, resumed.unsnapped
         counts = dict.fromkeys(COUNTERS, 0)
@@ -157,14 +153,22 @@ class Live:
             for (_, sink), (_, position) in zip(self._outputs, checkpoint.sinks, strict=True):
                 sink.resume(position, self._run)
             so_far, at = counts["events"], self.source.position_text(self._position)
-            _info(
+            info(
                 f"resumed from {checkpoint.source} at {at} ({count(so_far, 'event')} so far)",
                 events=so_far,
                 position=self._position,
             )
         # Strict: stop before the last checkpoint moves, so a restart stops here again.
         rejected, dead = counts.get("rejected", 0), self.outputs.rejects
-        rejects = Rejects(strict=options.strict, sink=dead, report=_warn, count=rejected)
+        rejects = Rejects(strict=options.strict, sink=dead, report=warn, count=rejected)
+        if options.shards is not None:
+            start = resumed.shards
+            if start is None:
+                nodes = shard_nodes(options.shards, params, options.workers)
+                start = load_shards(nodes, self.batch, params, rejects, progress)
+                self._batch_loaded = True
+            self._pipeline = start.sequencer(params, rejects, self.outputs.sinks, counts)
+            return self._begin(self._pipeline, resumed.shards is None)
         snapshot = engine is None
         if engine is None:
             engine, applied, warnings = load_batch(
@@ -178,7 +182,7 @@ class Live:
             )
             for warning in warnings:
                 log.warning("%s", warning)
-            _info(f"loaded {count(applied, 'batch event')} from {self.batch}", events=applied)
+            info(f"loaded {count(applied, 'batch event')} from {self.batch}", events=applied)
             self._batch_loaded = True
         pipeline_class: type[Pipeline] = Pipeline
         extra: dict[str, Any] = {}
@@ -193,15 +197,19 @@ class Live:
             counts=counts,
             **extra,
         )
+        return self._begin(pipeline, snapshot)
+
+    def _begin(self, pipeline: Stepper, snapshot: bool) -> Stepper:
+        """Hand the source its position and write the start-up checkpoint."""
         self.source.resume(self._position, None if self.journal is None else self._run)
-        if progress is not None and self.journal is not None:
-            progress.phase("write checkpoint")
+        if self.options.progress is not None and self.journal is not None:
+            self.options.progress.phase("write checkpoint")
         self._checkpoint(pipeline, snapshot=snapshot)
-        if progress is not None:
-            progress.finish()
+        if self.options.progress is not None:
+            self.options.progress.finish()
         return pipeline
 
-    def _handle(self, pipeline: Pipeline, position: dict[str, Any], raw: bytes) -> None:
+    def _handle(self, pipeline: Stepper, position: dict[str, Any], raw: bytes) -> None:
         """One line down the shared path; a dead letter names its source position."""
         source = self.source
 
@@ -230,7 +238,7 @@ class Live:
             self.journal.append([], {"mark": checkpoint.to_json()})
             self.journal.sync()
 
-    def _checkpoint(self, pipeline: Pipeline, *, snapshot: bool = False) -> int:
+    def _checkpoint(self, pipeline: Stepper, *, snapshot: bool = False) -> int:
         """Sinks durable, then a mark with every position in the log, then the source acked.
 
         A snapshot takes the mark's place when ``snapshot`` (after the batch
@@ -238,13 +246,16 @@ class Live:
         reads a bounded log.
         """
         positions = [(url, sink.flush()) for url, sink in self._outputs]
-        engine = pipeline.engine
-        checkpoint = self._checkpoint_of(engine.params, positions, pipeline.counts())
+        checkpoint = self._checkpoint_of(pipeline.params, positions, pipeline.counts())
         journal = self.journal
         if journal is not None and (snapshot or self._unsnapped >= self.options.snapshot_every):
             # The snapshot is the checkpoint (it carries the positions): no mark may ever
             # claim a state that neither a snapshot nor the log holds.
-            journal.save_snapshot(engine.state(), journal.roll(), checkpoint.to_json())
+            if isinstance(pipeline, Sequencer):
+                snapshot_shards(journal, pipeline, checkpoint)
+            else:
+                engine = pipeline.engine
+                journal.save_snapshot(engine.state(), journal.roll(), checkpoint.to_json())
             self._unsnapped = 0
         else:
             self._mark(checkpoint)
@@ -255,10 +266,10 @@ class Live:
         if journal is None:
             return 0  # sinks flushed, source acked, but nothing to resume from
         at = self.source.position_text(self._position)
-        _info(f"checkpoint at {at}", position=self._position)  # words for people, data for logs
+        info(f"checkpoint at {at}", position=self._position)  # words for people, data for logs
         return 1
 
-    def _status(self, now: float, handled: int, pipeline: Pipeline) -> None:
+    def _status(self, now: float, handled: int, pipeline: Stepper) -> None:
         since, before = self._status_at
         on_status = self.options.on_status
         if on_status is None or now - since < self.options.status_seconds:

@@ -15,12 +15,30 @@ operator sees, as numbers instead of text to parse.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 from netflag.engine import Params
 from netflag.engine.money import decimal_text
 from netflag.io.counts import count
 from netflag.io.sources.base import Lag
+from netflag.runtime.rejects import Rejection
+
+log = logging.getLogger("netflag.live")
+
+
+def info(message: str, **fields: Any) -> None:
+    """Log ``message``, its numbers also as fields (``--log-format json`` prints them)."""
+    log.info(message, extra={"fields": fields})
+
+
+def warn(rejection: Rejection) -> None:
+    """Log a rejected line, where and why also as fields."""
+    where = {"source": rejection.source, "line": rejection.line, "reason": rejection.reason}
+    fields = {key: value for key, value in where.items() if value is not None}
+    log.warning("%s", rejection, extra={"fields": fields})
+
 
 SINGULAR = {"entries": "entry"}  # a lag's unit in the singular, where dropping "s" won't do
 SHOWN_PARTS = 8  # a lag of more parts shows its largest only, to keep the status one line

@@ -16,17 +16,17 @@ from typing import Any
 
 import orjson
 
-from netflag.distributed.ray_pool import WorkerPool, describe_failure
+from netflag.distributed.nodes import load_batch_on, shard_nodes
+from netflag.distributed.ray_pool import WorkerPool
 from netflag.distributed.sequencer import EPOCH_EVENTS, Sequencer
-from netflag.distributed.shards import LocalNodes, Nodes, RayNodes, ShardNode, peak_rss
-from netflag.errors import InputError
+from netflag.distributed.shards import peak_rss
 from netflag.io.output import AtomicFile
-from netflag.io.reader import numbered_lines, read_once
+from netflag.io.reader import numbered_lines
 from netflag.modes.replay.run import ReplaySummary, check_inputs
 from netflag.runtime.batch import read_params
 from netflag.runtime.pipeline import FileWriter
 from netflag.runtime.progress import TICK_LINES, Progress, count_lines
-from netflag.runtime.rejects import Rejection, Rejects
+from netflag.runtime.rejects import Rejects
 
 BYTES_HEADER, BYTES_ID, BYTES_PURCHASE = 16, 8, 24  # a message's header, a key, a gathered entry
 
@@ -56,30 +56,17 @@ def replay_on_shards(
     started = time.perf_counter()
     outputs = [p for p in (rejects, stats) if p is not None]
     check_inputs(out, batch, stream, outputs=outputs)
-    if read_once(batch):
-        raise InputError(f"{batch}: --shards reads the batch log once on each shard: give a file")
     first = next(numbered_lines(batch), None)
-    params, is_params_line, warnings = read_params(str(batch), first, D, T, k)
-    skip = first[0] if first is not None and is_params_line else None
-    nodes: Nodes
-    if pool is None:
-        nodes = LocalNodes(shards, params.D, params.T)
-    else:
-        actors = pool.spawn(ShardNode, [(s, shards, params.D, params.T) for s in range(shards)])
-        nodes = RayNodes(pool.ray, actors, describe_failure)
+    params, _, warnings = read_params(str(batch), first, D, T, k)
+    nodes = shard_nodes(shards, params, pool)
     with ExitStack() as stack:
         sink = stack.enter_context(AtomicFile(out))
         dead = stack.enter_context(AtomicFile(rejects)) if rejects else None
         policy = Rejects(strict=strict, sink=FileWriter(dead) if dead else None, report=on_reject)
         if progress is not None:
             progress.phase("load batch", detail=f"on {shards} shards, each its own users")
-        where = str(batch.resolve())  # a Ray actor's working folder is not ours
-        loaded = nodes.get([nodes.call(s, "load", where, skip) for s in range(shards)])
+        applied, scale = load_batch_on(nodes, batch, params, policy)
         loaded_at = time.perf_counter()
-        applied = loaded[0][0]
-        for line, reason, raw in loaded[0][2]:
-            policy(Rejection(str(batch), line, reason, raw))
-        scale = max(each[1] for each in loaded)
         sequencer = Sequencer(
             nodes, params, policy, [FileWriter(sink)], scale=scale, seq=applied, epoch=epoch
         )
