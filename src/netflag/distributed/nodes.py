@@ -118,13 +118,18 @@ def shard_nodes(count: int, params: Params, pool: WorkerPool | None) -> Nodes:
     return RayNodes(pool.ray, actors, describe_failure)
 
 
+def refuse_pipe(batch: Path) -> None:
+    """Every shard reads the batch log itself: a pipe, read once, cannot serve them all."""
+    if read_once(batch):
+        raise InputError(f"{batch}: --shards reads the batch log once on each shard: give a file")
+
+
 def load_batch_on(nodes: Nodes, batch: Path, params: Params, rejects: Rejects) -> tuple[int, int]:
     """Every node loads its users from ``batch``; its bad lines go to ``rejects``.
 
     Returns the events applied and the shards' common decimal scale.
     """
-    if read_once(batch):
-        raise InputError(f"{batch}: --shards reads the batch log once on each shard: give a file")
+    refuse_pipe(batch)
     first = next(numbered_lines(batch), None)
     _, is_params_line, _ = read_params(str(batch), first, params.D, params.T, params.k)
     skip = first[0] if first is not None and is_params_line else None

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from netflag.distributed.nodes import load_batch_on, shard_nodes
+from netflag.distributed.nodes import load_batch_on, refuse_pipe, shard_nodes
 from netflag.distributed.ray_pool import WorkerPool
 from netflag.distributed.sequencer import EPOCH_EVENTS, Sequencer
 from netflag.distributed.shards import peak_rss
@@ -56,6 +56,7 @@ def replay_on_shards(
     started = time.perf_counter()
     outputs = [p for p in (rejects, stats) if p is not None]
     check_inputs(out, batch, stream, outputs=outputs)
+    refuse_pipe(batch)
     first = next(numbered_lines(batch), None)
     params, _, warnings = read_params(str(batch), first, D, T, k)
     nodes = shard_nodes(shards, params, pool)
