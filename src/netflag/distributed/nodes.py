@@ -14,7 +14,7 @@ save and restore every shard.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -62,11 +62,13 @@ class LocalNodes:
 class RayNodes:
     """The nodes as Ray actors: calls return object refs, and messages stay in the object store."""
 
-    def __init__(self, ray: Any, actors: list[Any], fail: Any) -> None:
+    def __init__(
+        self, ray: Any, actors: list[Any], fail: Callable[[BaseException], Exception]
+    ) -> None:
         self.ray = ray
         self.actors = actors
         self.count = len(actors)
-        self._fail = fail  # RayError -> the exception to raise (a WorkerError)
+        self._fail = fail  # a RayError -> the one-line error to raise instead
 
     def call(self, shard: int, method: str, *args: Any, parts: bool = False) -> Any:
         remote = getattr(self.actors[shard], method)
