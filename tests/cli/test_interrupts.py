@@ -36,6 +36,7 @@ def interrupt_mid_stream(args: list[str | Path], cwd: Path) -> tuple[int, str, b
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=out, stderr=child, cwd=cwd,
             pass_fds=[read], env={**os.environ, "COLUMNS": "120", "TERM": "xterm-256color"},
+            preexec_fn=default_ctrl_c,
         )  # fmt: skip
     os.close(child)
     os.close(read)
@@ -68,6 +69,12 @@ def interrupt_mid_stream(args: list[str | Path], cwd: Path) -> tuple[int, str, b
         watcher.join(TIMEOUT)
         os.close(main)
     return code, drawn.decode(errors="replace"), stdout.read_bytes()
+
+
+def default_ctrl_c() -> None:
+    """In the child: Ctrl-C's default action, even when these tests run in a background
+    job, whose shell hands its children SIGINT ignored (Python then never raises on it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def last_line(drawn: str) -> str:

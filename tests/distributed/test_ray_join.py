@@ -51,9 +51,12 @@ def test_a_token_file_that_cannot_serve_is_one_line_on_every_command(tmp_path: P
             [*args, "--workers", "2", "--ray-token-file", str(token)],
             f"--ray-token-file {token} needs --ray ADDRESS: a local Ray makes its own token",
         )
+        sharded = args[0] in ("replay", "live")  # the commands that also take --shards
         one_line_error(
             [*args, "--ray-token-file", str(token)],
-            "--ray-token-file needs --workers N: how many workers to run on it",
+            "--ray-token-file needs --workers N or --shards P: how many to run"
+            if sharded
+            else "--ray-token-file needs --workers N: how many workers to run on it",
         )
         assert not (tmp_path / "out.json").exists(), name
 
