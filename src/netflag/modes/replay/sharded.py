@@ -10,6 +10,7 @@ traffic and peak RSS, the means per check, and the driver's own peak RSS.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from netflag.modes.replay.run import ReplaySummary, check_inputs
 from netflag.runtime.batch import read_params
 from netflag.runtime.pipeline import FileWriter
 from netflag.runtime.progress import TICK_LINES, Progress, count_lines
-from netflag.runtime.rejects import Rejects
+from netflag.runtime.rejects import Rejection, Rejects
 
 BYTES_HEADER, BYTES_ID, BYTES_PURCHASE = 16, 8, 24  # a message's header, a key, a gathered entry
 
@@ -43,7 +44,7 @@ def replay_on_shards(
     k: object = None,
     rejects: Path | None = None,
     strict: bool = False,
-    on_reject: Any = None,
+    on_reject: Callable[[Rejection], None] | None = None,
     progress: Progress | None = None,
     stats: Path | None = None,
     epoch: int = EPOCH_EVENTS,
