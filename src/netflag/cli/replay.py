@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -115,37 +115,14 @@ def replay(
             progress_display(progress, large) as display,
             actions_file(actions, max_recommendations) as on_flag,
         ):
+            files = (batch, stream, out)
+            common: dict[str, Any] = {"D": D, "T": T, "k": k, "rejects": rejects}
+            common |= {"strict": strict, "progress": display.progress}
+            common["on_reject"] = lambda rejection: display.say(str(rejection))
             if shards is not None:
-                summary = replay_on_shards(
-                    batch,
-                    stream,
-                    out,
-                    shards,
-                    pool=pool,
-                    D=D,
-                    T=T,
-                    k=k,
-                    rejects=rejects,
-                    strict=strict,
-                    on_reject=lambda rejection: display.say(str(rejection)),
-                    progress=display.progress,
-                    stats=stats,
-                )
+                summary = replay_on_shards(*files, shards, pool=pool, stats=stats, **common)
             else:
-                summary = run_replay(
-                    batch,
-                    stream,
-                    out,
-                    D=D,
-                    T=T,
-                    k=k,
-                    rejects=rejects,
-                    strict=strict,
-                    on_reject=lambda rejection: display.say(str(rejection)),
-                    progress=display.progress,
-                    on_flag=on_flag,
-                    workers=pool,
-                )
+                summary = run_replay(*files, on_flag=on_flag, workers=pool, **common)
     except NetflagError as error:
         raise fail(error) from None
     for warning in summary.warnings:

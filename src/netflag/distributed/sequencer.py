@@ -23,9 +23,9 @@ from netflag.distributed.shards import Write
 from netflag.engine import Befriend, Decision, Params, Purchase
 from netflag.engine.money import Amount, Baseline
 from netflag.engine.shard import user_key
-from netflag.io.events import LineError, parse_event
 from netflag.io.output import flag_of
-from netflag.runtime.rejects import Rejection, Rejects, Writer
+from netflag.runtime.pipeline import Intake, Outcome
+from netflag.runtime.rejects import Rejects, Writer
 
 EPOCH_EVENTS = 4_096  # events an epoch: long enough that its D + 2 supersteps cost little a check
 # Checks an epoch at most: they are all in flight at once, each holding its visited sets on
@@ -34,12 +34,13 @@ EPOCH_CHECKS = 256
 IN_FLIGHT = 2  # epochs started and not yet written: the next one is routed while one runs
 
 
-class Sequencer:
+class Sequencer(Intake):
     """The stream, epoch by epoch, over the shard ``nodes`` loaded with the batch.
 
     ``scale`` is the shards' common decimal scale after the batch, ``seq`` the
     next arrival number (the batch's event count). Counters are as in
-    :class:`~netflag.runtime.pipeline.Pipeline`, and resume from ``counts``.
+    :class:`~netflag.runtime.pipeline.Pipeline` (their :class:`Intake`), and resume
+    from ``counts``.
     Without ``check`` the events only change the state (a live restart
     replaying its log: the sinks hold their flags already).
     """
@@ -59,30 +60,14 @@ class Sequencer:
     ) -> None:
         if epoch < 1:
             raise ValueError("an epoch holds at least one event")
-        self.nodes, self.params, self.rejects, self.sinks = nodes, params, rejects, tuple(sinks)
+        super().__init__(rejects, counts)
+        self.nodes, self.params, self.sinks = nodes, params, tuple(sinks)
         self.scale, self.seq, self.epoch, self.check = scale, seq, epoch, check
-        counts = counts or {}
-        self.events = counts.get("events", 0)
-        self.checked = counts.get("checked", 0)
-        self.flagged = counts.get("flagged", 0)
         self.epochs = 0
         self._queued: list[tuple[int, Any, bytes]] = []
         self._queued_checks = 0
         self._flight: deque[tuple[list[Any], list[tuple[bytes, Amount, int]], int]] = deque()
         self._after: list[Any] = [None] * nodes.count
-
-    @property
-    def rejected(self) -> int:
-        return self.rejects.count
-
-    def counts(self) -> dict[str, int]:
-        """The four counters, as a checkpoint stores them (after :meth:`flush`)."""
-        return {
-            "events": self.events,
-            "checked": self.checked,
-            "flagged": self.flagged,
-            "rejected": self.rejects.count,
-        }
 
     def step(
         self,
@@ -94,10 +79,8 @@ class Sequencer:
     ) -> None:
         """Parse, number and queue ``raw`` (or reject it, ``record`` building a dead letter
         that is not a file line's); its flag is written later."""
-        try:
-            event = parse_event(raw)
-        except LineError as error:
-            self.rejects(Rejection(source, line, str(error), raw), record)
+        event = self.parse(raw, source, line, record)
+        if isinstance(event, Outcome):
             return
         self.events += 1
         purchase = type(event) is Purchase

@@ -76,7 +76,49 @@ class Outcome(NamedTuple):
         return self.flag is not None
 
 
-class Pipeline:
+class Intake:
+    """What every taker of stream lines shares: the parse (or the reject) and four counters.
+
+    ``rejects`` handles bad lines (pass the policy the batch load used, so the
+    rejected count and the dead-letter numbers run on); ``counts`` resumes the
+    counters of :meth:`counts` (from a live checkpoint).
+    """
+
+    def __init__(self, rejects: Rejects, counts: Mapping[str, int] | None = None) -> None:
+        self.rejects = rejects
+        counts = counts or {}
+        self.events = counts.get("events", 0)  # lines applied
+        self.checked = counts.get("checked", 0)  # purchases decided
+        self.flagged = counts.get("flagged", 0)  # flags written: the last flag's number
+
+    @property
+    def rejected(self) -> int:
+        """Bad lines so far, batch ones included: the reject policy counts them."""
+        return self.rejects.count
+
+    def counts(self) -> dict[str, int]:
+        """The four counters, as a checkpoint stores them."""
+        return {
+            "events": self.events,
+            "checked": self.checked,
+            "flagged": self.flagged,
+            "rejected": self.rejects.count,
+        }
+
+    def parse(
+        self, raw: bytes, source: str, line: int | None, record: Callable[[str], bytes] | None
+    ) -> Event | Outcome:
+        """The event on ``raw``, or the rejected outcome (the line handed to the reject
+        policy): the first half of a step, for a pipeline that decides elsewhere."""
+        try:
+            return parse_event(raw)
+        except LineError as error:
+            reason = str(error)
+            self.rejects(Rejection(source, line, reason, raw), record)
+            return Outcome(reason=reason)
+
+
+class Pipeline(Intake):
     """One engine and its outputs: :meth:`step` takes a line the whole way.
 
     ``rejects`` handles bad lines (pass the policy the batch load used, so the
@@ -98,35 +140,17 @@ class Pipeline:
         on_flag: FlagHook | None = None,
         counts: Mapping[str, int] | None = None,
     ) -> None:
+        super().__init__(rejects, counts)
         self.engine = engine
-        self.rejects = rejects
         self.sinks = tuple(sinks)
         self.actions = actions
         self.max_recommendations = max_recommendations
         self.on_flag = on_flag
-        counts = counts or {}
-        self.events = counts.get("events", 0)  # lines applied
-        self.checked = counts.get("checked", 0)  # purchases decided
-        self.flagged = counts.get("flagged", 0)  # flags written: the last flag's number
 
     @property
     def params(self) -> Params:
         """The engine's D, T and k."""
         return self.engine.params
-
-    @property
-    def rejected(self) -> int:
-        """Bad lines so far, batch ones included: the reject policy counts them."""
-        return self.rejects.count
-
-    def counts(self) -> dict[str, int]:
-        """The four counters, as a checkpoint stores them."""
-        return {
-            "events": self.events,
-            "checked": self.checked,
-            "flagged": self.flagged,
-            "rejected": self.rejects.count,
-        }
 
     def flush(self) -> None:
         """Write whatever is still pending: nothing here, every step writes its own flag.
@@ -138,18 +162,6 @@ class Pipeline:
 
     def close(self) -> None:
         """Let go of what the pipeline holds besides its outputs: nothing here (workers there)."""
-
-    def parse(
-        self, raw: bytes, source: str, line: int | None, record: Callable[[str], bytes] | None
-    ) -> Event | Outcome:
-        """The event on ``raw``, or the rejected outcome (the line handed to the reject
-        policy): the first half of :meth:`step`, for a pipeline that decides elsewhere."""
-        try:
-            return parse_event(raw)
-        except LineError as error:
-            reason = str(error)
-            self.rejects(Rejection(source, line, reason, raw), record)
-            return Outcome(reason=reason)
 
     def admit(
         self,

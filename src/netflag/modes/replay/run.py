@@ -23,12 +23,13 @@ from netflag.io.output import AtomicFile, is_stdout, replaced, same_file
 from netflag.io.reader import describe_os_error, numbered_lines
 from netflag.runtime.actions import FlagHook
 from netflag.runtime.batch import load_batch
-from netflag.runtime.pipeline import FileWriter, Pipeline
+from netflag.runtime.pipeline import FileWriter, Intake, Pipeline
 from netflag.runtime.progress import TICK_LINES, Progress, count_lines
 from netflag.runtime.rejects import Rejection, Rejects
 
 if TYPE_CHECKING:
     from netflag.distributed.ray_pool import WorkerPool
+    from netflag.distributed.sequencer import Sequencer
 
 __all__ = ["ReplaySummary", "check_inputs", "replay"]
 
@@ -44,6 +45,18 @@ class ReplaySummary:
     rejected: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls, params: Params, applied: int, stream: Intake, warnings: list[str], started: float
+    ) -> ReplaySummary:
+        """The summary of a run that applied ``applied`` batch events, then ``stream``'s
+        lines, and began at ``started`` (``time.perf_counter()``)."""
+        events = applied + stream.events
+        summary = cls(params, events, stream.checked, stream.flagged, stream.rejected)
+        summary.warnings = warnings
+        summary.seconds = time.perf_counter() - started
+        return summary
 
     def __str__(self) -> str:
         return (
@@ -130,26 +143,23 @@ def replay(
                 engine, policy, [FileWriter(sink)], pool=workers, on_flag=on_flag, apply=False
             )
             stack.callback(pipeline.close)
-        name = str(stream)
-        if progress is not None:
-            progress.phase("check stream", count_lines(stream), "events")
-        number = 0
-        for number, raw in numbered_lines(stream):
-            pipeline.step(raw, name, number)
-            if progress is not None and not number % TICK_LINES:
-                progress.update(number, pipeline.checked, pipeline.flagged)
-        pipeline.flush()
-        if progress is not None:
-            progress.update(number, pipeline.checked, pipeline.flagged)
+        check_stream(stream, pipeline, progress)
     if progress is not None:
         progress.finish()
-    summary = ReplaySummary(
-        engine.params,
-        events=applied + pipeline.events,
-        checked=pipeline.checked,
-        flagged=pipeline.flagged,
-        rejected=pipeline.rejected,
-        warnings=warnings,
-    )
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return ReplaySummary.of(engine.params, applied, pipeline, warnings, started)
+
+
+def check_stream(stream: Path, pipeline: Pipeline | Sequencer, progress: Progress | None) -> None:
+    """Every line of ``stream`` through ``pipeline``, then its flush; ``progress`` hears
+    the "check stream" phase, in events, with the checks and flags so far."""
+    name = str(stream)
+    if progress is not None:
+        progress.phase("check stream", count_lines(stream), "events")
+    number = 0
+    for number, raw in numbered_lines(stream):
+        pipeline.step(raw, name, number)
+        if progress is not None and not number % TICK_LINES:
+            progress.update(number, pipeline.checked, pipeline.flagged)
+    pipeline.flush()
+    if progress is not None:
+        progress.update(number, pipeline.checked, pipeline.flagged)

@@ -23,10 +23,10 @@ from netflag.distributed.sequencer import EPOCH_EVENTS, Sequencer
 from netflag.distributed.shards import peak_rss
 from netflag.io.output import AtomicFile
 from netflag.io.reader import numbered_lines
-from netflag.modes.replay.run import ReplaySummary, check_inputs
+from netflag.modes.replay.run import ReplaySummary, check_inputs, check_stream
 from netflag.runtime.batch import read_params
 from netflag.runtime.pipeline import FileWriter
-from netflag.runtime.progress import TICK_LINES, Progress, count_lines
+from netflag.runtime.progress import Progress
 from netflag.runtime.rejects import Rejection, Rejects
 
 BYTES_HEADER, BYTES_ID, BYTES_PURCHASE = 16, 8, 24  # a message's header, a key, a gathered entry
@@ -72,29 +72,11 @@ def replay_on_shards(
         sequencer = Sequencer(
             nodes, params, policy, [FileWriter(sink)], scale=scale, seq=applied, epoch=epoch
         )
-        name = str(stream)
-        if progress is not None:
-            progress.phase("check stream", count_lines(stream), "events")
-        number = 0
-        for number, raw in numbered_lines(stream):
-            sequencer.step(raw, name, number)
-            if progress is not None and not number % TICK_LINES:
-                progress.update(number, sequencer.checked, sequencer.flagged)
-        sequencer.flush()
-        if progress is not None:
-            progress.update(number, sequencer.checked, sequencer.flagged)
+        check_stream(stream, sequencer, progress)
         figures = nodes.get([nodes.call(s, "stats") for s in range(shards)])
     if progress is not None:
         progress.finish()
-    summary = ReplaySummary(
-        params,
-        events=applied + sequencer.events,
-        checked=sequencer.checked,
-        flagged=sequencer.flagged,
-        rejected=sequencer.rejected,
-        warnings=warnings,
-    )
-    summary.seconds = time.perf_counter() - started
+    summary = ReplaySummary.of(params, applied, sequencer, warnings, started)
     if stats is not None:
         report = shard_stats(figures, sequencer, pool is not None)
         report["seconds"] = {"load": loaded_at - started, "total": summary.seconds}
