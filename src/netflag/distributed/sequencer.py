@@ -19,10 +19,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from netflag.distributed.nodes import Nodes, checks_box, submit_epoch
-from netflag.distributed.shards import Write
-from netflag.engine import Befriend, Decision, Params, Purchase
+from netflag.distributed.shards import Write, writes_of
+from netflag.engine import Decision, Params, Purchase
 from netflag.engine.money import Amount, Baseline
-from netflag.engine.shard import user_key
 from netflag.io.output import flag_of
 from netflag.runtime.pipeline import Intake, Outcome
 from netflag.runtime.rejects import Rejects, Writer
@@ -114,19 +113,14 @@ class Sequencer(Intake):
         buyers: list[int] = []
         purchases: list[tuple[bytes, Amount, int]] = []
         for seq, event, raw in queued:
-            if isinstance(event, Purchase):
-                key = user_key(event.user)
-                units = event.amount.at_scale(scale)
-                writes[key % count].append((0, seq, key, event.user, event.timestamp, units))
-                if self.check:
-                    seqs.append(seq)
-                    buyers.append(key)
-                    purchases.append((raw, event.amount, units))
-            else:
-                one, two = user_key(event.user1), user_key(event.user2)
-                added = int(type(event) is Befriend)
-                writes[one % count].append((1, seq, one, event.user1, two, added))
-                writes[two % count].append((1, seq, two, event.user2, one, added))
+            made = writes_of(seq, event, scale)
+            for write in made:
+                writes[write[2] % count].append(write)
+            if self.check and isinstance(event, Purchase):
+                _, _, key, _, _, units = made[0]
+                seqs.append(seq)
+                buyers.append(key)
+                purchases.append((raw, event.amount, units))
         self.epochs += 1
         handles = submit_epoch(
             self.nodes, self.params.D, scale, writes, checks_box(seqs, buyers), self._after

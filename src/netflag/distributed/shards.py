@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from netflag.engine import Befriend, Purchase
+from netflag.engine import Befriend, Event, Purchase
 from netflag.engine.shard import Box, Shard, user_key
 from netflag.engine.shard_snapshot import shard_columns, shard_from_columns
 from netflag.errors import CheckpointError
@@ -31,6 +31,17 @@ from netflag.runtime.wal import durable_replace
 # (1, seq, key, name, friend key, 1 or 0) for one side of a befriend or unfriend.
 Write = tuple[int, int, int, str, int, int]
 Sums = list[tuple[int, int, int, int]]  # (check, n, S1, S2), see Shard.decide
+
+
+def writes_of(seq: int, event: Event, scale: int) -> list[Write]:
+    """The writes event ``seq`` makes, each for the shard owning its key (``write[2]``):
+    the buyer's purchase (units at decimal ``scale``), or both sides of a friendship."""
+    if isinstance(event, Purchase):
+        key = user_key(event.user)
+        return [(0, seq, key, event.user, event.timestamp, event.amount.at_scale(scale))]
+    one, two = user_key(event.user1), user_key(event.user2)
+    added = int(type(event) is Befriend)
+    return [(1, seq, one, event.user1, two, added), (1, seq, two, event.user2, one, added)]
 
 
 class ShardNode:
@@ -48,7 +59,6 @@ class ShardNode:
         shard's decimal scale, and the bad lines ``(line, reason, raw)``, which
         only shard 0 reports.
         """
-        shard = self.shard
         seq = 0
         bad: list[tuple[int, str, bytes]] = []
         for number, raw in numbered_lines(Path(batch)):
@@ -57,25 +67,14 @@ class ShardNode:
             try:
                 event = parse_event(raw)
             except LineError as error:
-                if shard.index == 0:
+                if self.shard.index == 0:
                     bad.append((number, str(error), raw))
                 continue
             if isinstance(event, Purchase):
-                key = user_key(event.user)
-                if shard.owns(key):
-                    amount = event.amount
-                    if amount.scale > self.scale:
-                        shard.rescale(10 ** (amount.scale - self.scale))
-                        self.scale = amount.scale
-                    units = amount.at_scale(self.scale)
-                    shard.buy(key, event.user, event.timestamp, seq, units, now=True)
-            else:
-                one, two = user_key(event.user1), user_key(event.user2)
-                added = type(event) is Befriend
-                if shard.owns(one):
-                    shard.link(seq, one, event.user1, two, added, now=True)
-                if shard.owns(two):
-                    shard.link(seq, two, event.user2, one, added, now=True)
+                self._to_scale(event.amount.scale)
+            for write in writes_of(seq, event, self.scale):
+                if self.shard.owns(write[2]):
+                    self._apply(write, now=True)
             seq += 1
         return seq, self.scale, bad
 
@@ -85,16 +84,24 @@ class ShardNode:
         ``after`` is the previous epoch's ``decide`` result: waiting for it keeps
         the epochs in order on Ray.
         """
-        shard = self.shard
+        self._to_scale(scale)
+        for write in writes:
+            self._apply(write, now=False)
+        return _parts(self.shard.begin(checks))
+
+    def _to_scale(self, scale: int) -> None:
+        """Store amounts at decimal ``scale`` from now on, if it is finer."""
         if scale > self.scale:
-            shard.rescale(10 ** (scale - self.scale))
+            self.shard.rescale(10 ** (scale - self.scale))
             self.scale = scale
-        for kind, seq, key, name, one, two in writes:
-            if kind == 0:
-                shard.buy(key, name, one, seq, two, now=False)
-            else:
-                shard.link(seq, key, name, one, bool(two), now=False)
-        return _parts(shard.begin(checks))
+
+    def _apply(self, write: Write, *, now: bool) -> None:
+        """One write to this shard: now (the batch) or into the epoch's delta."""
+        kind, seq, key, name, one, two = write
+        if kind == 0:
+            self.shard.buy(key, name, one, seq, two, now=now)
+        else:
+            self.shard.link(seq, key, name, one, bool(two), now=now)
 
     def step(self, *inboxes: Box) -> list[Box] | Box:
         return _parts(self.shard.step(inboxes))
