@@ -85,17 +85,9 @@ def resume(
     if shards is not None and manifest is not None:
         nodes = shards(params)
         restore_shards(nodes, journal.path / SHARDS, manifest)
-        state = snapshot.state
-        replaying = Sequencer(
-            nodes,
-            params,
-            Rejects(count=base.counts["rejected"]),
-            [],
-            scale=state.scale,
-            seq=state.next_seq,
-            counts=base.counts,
-            check=False,
-        )
+        restored = ShardStart(nodes, snapshot.state.scale, snapshot.state.next_seq)
+        rejects = Rejects(count=base.counts["rejected"])
+        replaying = restored.sequencer(params, rejects, [], base.counts, check=False)
     else:
         try:
             engine = Engine.from_state(snapshot.state, strategy=strategy)

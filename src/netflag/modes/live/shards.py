@@ -40,11 +40,20 @@ class ShardStart:
     seq: int
 
     def sequencer(
-        self, params: Params, rejects: Rejects, sinks: Sequence[Sink], counts: dict[str, int]
+        self,
+        params: Params,
+        rejects: Rejects,
+        sinks: Sequence[Sink],
+        counts: dict[str, int],
+        *,
+        check: bool = True,
     ) -> Sequencer:
-        """The stream's driver over these nodes, its counters resumed from ``counts``."""
+        """The stream's driver over these nodes, its counters resumed from ``counts``;
+        without ``check``, one that only applies (a restart replaying its log)."""
         nodes, scale, seq = self.nodes, self.scale, self.seq
-        return Sequencer(nodes, params, rejects, sinks, scale=scale, seq=seq, counts=counts)
+        return Sequencer(
+            nodes, params, rejects, sinks, scale=scale, seq=seq, counts=counts, check=check
+        )
 
 
 def load_shards(
