@@ -11,7 +11,7 @@ from glob import glob
 
 from setuptools import Extension, setup
 
-# What _core.pyx is built from beside itself: the files it includes, the C++ header.
+# What the extensions are built from beside their .pyx: the files included, the C++ headers.
 DEPENDS = sorted(glob("src/netflag/engine/_*.pxi") + glob("src/netflag/engine/_*.h"))
 COMPILE, LINK = ["-O2", "-std=c++17"], []
 # `scripts/build-core --sanitize` sets NETFLAG_SANITIZE=1 (and CC=clang) in a copy of the
@@ -30,15 +30,16 @@ else:
     extensions = cythonize(
         [
             Extension(
-                "netflag.engine._core",
-                ["src/netflag/engine/_core.pyx"],
-                include_dirs=["src/netflag/engine"],  # _core_support.h
+                f"netflag.engine.{name}",
+                [f"src/netflag/engine/{name}.pyx"],
+                include_dirs=["src/netflag/engine"],  # the C++ headers
                 depends=DEPENDS,
                 language="c++",
                 extra_compile_args=COMPILE,
                 extra_link_args=LINK,
                 optional=True,
             )
+            for name in ("_core", "_shard")  # the engine's core, a shard's kernels
         ],
         quiet=True,
     )

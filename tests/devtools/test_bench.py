@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 
 from netflag.cli import app
 from netflag.devtools.bench.plot import plot_curves, read_curves
+from netflag.devtools.bench.suite import QUICK, Suite
+from netflag.devtools.shardsim.measured import measured_costs
 from netflag.errors import NetflagError
 
 
@@ -81,3 +83,20 @@ def test_a_bad_before_file_is_refused_before_any_work(
 def test_before_without_curves_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["bench", "--no-curves", "--before", str(tmp_path / "r")])
     assert result.exit_code == 2 and "drop --no-curves" in result.stderr
+
+
+def test_shard_rows_keep_their_stats_to_price_a_cluster(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    suite = Suite(tmp_path / "data", QUICK, 1, lambda line: None)
+    suite.shards((1, 2), out)
+    rows = [(row.workload.split(",")[0], row) for row in suite.results.rows]
+    assert [name for name, _ in rows] == [
+        "replay",
+        "replay --shards 1",
+        "replay --shards 2",
+    ]
+    for _, row in rows[1:]:
+        assert row.events > 0 and row.checks_per_second > 0 and "same flags" in row.note
+    one, two = (json.loads((out / f"shards-{p}.json").read_text()) for p in (1, 2))
+    costs = measured_costs(one, two)
+    assert min(costs.entry_ns, costs.read_ns, costs.check_us, costs.gathered_ns) > 0

@@ -8,6 +8,7 @@ from collections import deque
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 
 from netflag.devtools import shardsim
@@ -19,9 +20,11 @@ from netflag.devtools.shardsim import (
     simulate,
     simulate_check,
 )
-from netflag.devtools.shardsim.__main__ import main
+from netflag.devtools.shardsim.__main__ import main, parse_args
 from netflag.devtools.shardsim.counting import HEADER_BYTES, ID_BYTES
 from netflag.devtools.shardsim.graph import _csr
+from netflag.devtools.shardsim.measured import measured_costs
+from netflag.devtools.shardsim.sizing import Costs
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +144,61 @@ def test_sizing_grows_with_the_rate(graph: shardsim.Graph) -> None:
     assert big.P > 64 and not big.fits
     assert big.cores > small.cores * 100_000  # and more per check: messages
     assert big.latency_ms > small.latency_ms
+
+
+def _stats(shards: list[dict], busy: dict, wall: float, ray: bool = True) -> dict:
+    return {
+        "shards": shards,
+        "busy_seconds": busy,
+        "checks": 1_000,
+        "ray": ray,
+        "seconds": {"load": 1.0, "total": 1.0 + wall},
+    }
+
+
+def _shard(cpu: float, busy: float, **counts: int) -> dict:
+    counters = ("entries_read", "keys_read", "ids_sent", "entries_sent", "messages")
+    return {
+        "cpu_seconds": cpu,
+        "busy_seconds": {"step": busy},
+        **dict.fromkeys(counters, 0),
+        **counts,
+    }
+
+
+def test_costs_measured_by_two_runs_price_each_term(tmp_path: Path) -> None:
+    phases = dict.fromkeys(("writes", "begin", "step", "gather", "decide"), 0.0)
+    one = _stats(
+        [_shard(0.5, 0.4, entries_read=10_000_000, keys_read=5_000_000)],
+        {**phases, "step": 0.2, "gather": 0.2},
+        wall=0.41,
+    )
+    two = [
+        _shard(
+            0.35,
+            0.3,
+            entries_read=5_000_000,
+            keys_read=2_500_000,
+            ids_sent=4_000_000,
+            entries_sent=25_000,
+            messages=3_000,
+        )
+        for _ in range(2)
+    ]
+    many = _stats(two, {**phases, "step": 0.4, "gather": 0.16, "decide": 0.01}, wall=0.5)
+    costs = measured_costs(one, many)
+    # One shard: 0.2 s for 1e7 entries, 0.2 s for 5e6 keys, 0.01 s of 1,000 checks outside them.
+    assert (costs.entry_ns, costs.read_ns, costs.check_us) == pytest.approx((20, 40, 10))
+    # Two: 0.56 s of kernels less 0.2 + 0.2 s priced, over 8e6 ids; the decide over 50,000
+    # purchases; the processes' CPU beyond their kernels (0.1 s) over 6,000 messages.
+    assert (costs.id_ns, costs.gathered_ns) == pytest.approx((20, 200))
+    assert costs.message_us == pytest.approx(100 / 6)
+    assert costs.cores == Costs().cores
+    with pytest.raises(ValueError, match="on Ray"):
+        measured_costs(_stats(one["shards"], one["busy_seconds"], 0.41, ray=False), many)
+    paths = tmp_path / "one.json", tmp_path / "many.json"
+    for path, stats in zip(paths, (one, many), strict=True):
+        path.write_bytes(orjson.dumps(stats))
+    assert parse_args(["--costs-from", f"{paths[0]},{paths[1]}"]).costs_from == costs
+    with pytest.raises(SystemExit):
+        parse_args(["--costs-from", f"{paths[0]}"])

@@ -97,6 +97,14 @@ def bench(
             help="Also time the stream phase on these numbers of Ray workers (e.g. 1,2).",
         ),
     ] = None,
+    shards: Annotated[
+        str | None,
+        typer.Option(
+            metavar="N,M",
+            help="Also time replay on these numbers of Ray shards (e.g. 1,2) against one"
+            " process; each run's --stats is kept as OUT/shards-N.json.",
+        ),
+    ] = None,
     before: Annotated[
         Path | None,
         typer.Option(
@@ -154,6 +162,13 @@ def bench(
                 suite.workers(counts)
 
             steps += [ray_workers]
+        if shards is not None:
+            shard_counts = _worker_counts(shards)
+
+            def ray_shards() -> None:
+                suite.shards(shard_counts, out)
+
+            steps += [ray_shards]
         steps += [suite.large] if large else []
         steps += [suite.xl] if xl else []
         steps += [suite.curves] if curves else []

@@ -81,8 +81,9 @@ def replay(
         typer.Option(
             metavar="FILE",
             parser=output_path,
-            help="With --shards: write each shard's users, state bytes and peak RSS, and the"
-            " messages and bytes per check, here (JSON).",
+            help="With --shards: write each shard's users, state bytes, peak RSS, traffic,"
+            " work and seconds by phase, and the messages, bytes and work per check, here"
+            " (JSON).",
         ),
     ] = None,
     ray: RayOption = None,

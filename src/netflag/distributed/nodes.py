@@ -23,7 +23,8 @@ import numpy as np
 from netflag.distributed.ray_pool import WorkerPool, describe_failure
 from netflag.distributed.shards import ShardNode, Write
 from netflag.engine import Params
-from netflag.engine.shard import Box
+from netflag.engine.kernels import Kernel
+from netflag.engine.shard_messages import Box
 from netflag.errors import CheckpointError, InputError
 from netflag.io.reader import numbered_lines, read_once
 from netflag.io.sinks.file import fsync_dir
@@ -47,9 +48,9 @@ class Nodes(Protocol):
 class LocalNodes:
     """The nodes as plain objects in this process: calls run at once, in order."""
 
-    def __init__(self, count: int, D: int, T: int) -> None:
+    def __init__(self, count: int, D: int, T: int, kernel: Kernel | None = None) -> None:
         self.count = count
-        self.nodes = [ShardNode(index, count, D, T) for index in range(count)]
+        self.nodes = [ShardNode(index, count, D, T, kernel) for index in range(count)]
 
     def call(self, shard: int, method: str, *args: Any, parts: bool = False) -> Any:
         result = getattr(self.nodes[shard], method)(*args)
@@ -112,11 +113,14 @@ def checks_box(seqs: list[int], buyers: list[int]) -> Box:
     return np.array([seqs, buyers], dtype=np.int64).reshape(2, len(seqs))
 
 
-def shard_nodes(count: int, params: Params, pool: WorkerPool | None) -> Nodes:
-    """``count`` empty shard nodes: actors of ``pool``, or objects in this process without one."""
+def shard_nodes(
+    count: int, params: Params, pool: WorkerPool | None, kernel: Kernel | None = None
+) -> Nodes:
+    """``count`` empty shard nodes: actors of ``pool``, or objects in this process without
+    one; each runs ``kernel`` (the compiled one when built, by default)."""
     if pool is None:
-        return LocalNodes(count, params.D, params.T)
-    actors = pool.spawn(ShardNode, [(s, count, params.D, params.T) for s in range(count)])
+        return LocalNodes(count, params.D, params.T, kernel)
+    actors = pool.spawn(ShardNode, [(s, count, params.D, params.T, kernel) for s in range(count)])
     return RayNodes(pool.ray, actors, describe_failure)
 
 

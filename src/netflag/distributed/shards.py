@@ -14,23 +14,40 @@ import hashlib
 import io
 import os
 import resource
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from mmap import mmap
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from netflag.engine import Befriend, Event, Purchase
-from netflag.engine.shard import Box, Shard, user_key
-from netflag.engine.shard_snapshot import shard_columns, shard_from_columns
+from netflag.engine.kernels import Kernel
+from netflag.engine.shard import user_key
+from netflag.engine.shard_cores import (
+    COUNTERS,
+    columns_of,
+    kernel_of,
+    new_shard,
+    shard_of,
+    to_python,
+    units_limit,
+)
+from netflag.engine.shard_messages import Box
 from netflag.errors import CheckpointError
+from netflag.io.batchfeed import feed_file
 from netflag.io.events import LineError, parse_event
-from netflag.io.reader import describe_os_error, numbered_lines
+from netflag.io.reader import describe_os_error
 from netflag.runtime.wal import durable_replace
 
 # A write: (0, seq, key, name, timestamp, units) for a purchase,
 # (1, seq, key, name, friend key, 1 or 0) for one side of a befriend or unfriend.
 Write = tuple[int, int, int, str, int, int]
 Sums = list[tuple[int, int, int, int]]  # (check, n, S1, S2), see Shard.decide
+# An epoch's phases on a shard: the writes into the delta, round 1, rounds 2..D, gather, decide.
+PHASES = ("writes", "begin", "step", "gather", "decide")
 
 
 def writes_of(seq: int, event: Event, scale: int) -> list[Write]:
@@ -47,36 +64,57 @@ def writes_of(seq: int, event: Event, scale: int) -> list[Write]:
 class ShardNode:
     """One shard's process-side: its batch share, its epochs, its figures."""
 
-    def __init__(self, index: int, count: int, D: int, T: int) -> None:
-        self.shard = Shard(index, count, D, T)
+    def __init__(
+        self, index: int, count: int, D: int, T: int, kernel: Kernel | None = None
+    ) -> None:
+        self.shard = new_shard(index, count, D, T, kernel)
+        self.kernel = kernel
         self.scale = 0
+        self.next_seq = 0  # the batch load's next arrival number
+        self.busy = dict.fromkeys(PHASES, 0.0)  # seconds in each phase of the epochs
+        self.cpu_loaded = 0.0  # this process's CPU seconds when the state was in
 
     def load(self, batch: str, skip: int | None) -> tuple[int, int, list[tuple[int, str, bytes]]]:
         """Apply the batch lines that touch this shard's users (``skip``: the parameters line).
 
-        Every shard parses every line, so all number the events alike. Returns
-        the events applied (all shards', as one process counts them), this
-        shard's decimal scale, and the bad lines ``(line, reason, raw)``, which
-        only shard 0 reports.
+        Every shard reads every line, so all number the events alike: the
+        compiled shard's fast path takes the canonical lines, the rest are
+        parsed here (:func:`~netflag.io.batchfeed.feed_file`, as one process
+        loads). Returns the events applied (all shards', as one process counts
+        them), this shard's decimal scale, and the bad lines ``(line, reason,
+        raw)``, which only shard 0 reports.
         """
-        seq = 0
         bad: list[tuple[int, str, bytes]] = []
-        for number, raw in numbered_lines(Path(batch)):
-            if number == skip:
-                continue
+
+        def ordinary(number: int, raw: bytes) -> None:
             try:
                 event = parse_event(raw)
             except LineError as error:
                 if self.shard.index == 0:
                     bad.append((number, str(error), raw))
-                continue
+                return
             if isinstance(event, Purchase):
                 self._to_scale(event.amount.scale)
-            for write in writes_of(seq, event, self.scale):
+            for write in writes_of(self.next_seq, event, self.scale):
                 if self.shard.owns(write[2]):
+                    self._fit(write[5] if write[0] == 0 else 0)
                     self._apply(write, now=True)
-            seq += 1
-        return seq, self.scale, bad
+            self.next_seq += 1
+
+        self.next_seq = 0
+        feed_file(self, Path(batch), skip, ordinary)
+        self.shard.loaded()
+        self.cpu_loaded = cpu_seconds()
+        return self.next_seq, self.scale, bad
+
+    def feed(
+        self, data: bytes | mmap, pos: int, end: int, line: int, *, max_id: int, max_line: int
+    ) -> tuple[int, int]:
+        """The shard's batch fast path, for :func:`~netflag.io.batchfeed.feed_file`."""
+        pos, line, self.next_seq = self.shard.feed(
+            data, pos, end, line, self.next_seq, self.scale, max_id, max_line
+        )
+        return pos, line
 
     def begin(self, scale: int, writes: list[Write], checks: Box, after: object) -> list[Box] | Box:
         """Take the epoch (at decimal ``scale``): its writes into the delta, then round 1.
@@ -84,16 +122,29 @@ class ShardNode:
         ``after`` is the previous epoch's ``decide`` result: waiting for it keeps
         the epochs in order on Ray.
         """
-        self._to_scale(scale)
-        for write in writes:
-            self._apply(write, now=False)
-        return _parts(self.shard.begin(checks))
+        with self._timing("writes"):
+            self._to_scale(scale)
+            self._fit(max((write[5] for write in writes if write[0] == 0), default=0))
+            for write in writes:
+                self._apply(write, now=False)
+        with self._timing("begin"):
+            return _parts(self.shard.begin(checks))
 
     def _to_scale(self, scale: int) -> None:
         """Store amounts at decimal ``scale`` from now on, if it is finer."""
         if scale > self.scale:
-            self.shard.rescale(10 ** (scale - self.scale))
+            factor = 10 ** (scale - self.scale)
+            if units_limit(self.shard) is not None:
+                self._fit(self.shard.max_units * factor)  # type: ignore[attr-defined]
+            self.shard.rescale(factor)
             self.scale = scale
+
+    def _fit(self, units: int) -> None:
+        """Move to the Python twin (between epochs) before keeping ``units`` if the
+        compiled shard cannot hold them."""
+        limit = units_limit(self.shard)
+        if limit is not None and units >= limit:
+            self.shard = to_python(self.shard)
 
     def _apply(self, write: Write, *, now: bool) -> None:
         """One write to this shard: now (the batch) or into the epoch's delta."""
@@ -104,18 +155,28 @@ class ShardNode:
             self.shard.link(seq, key, name, one, bool(two), now=now)
 
     def step(self, *inboxes: Box) -> list[Box] | Box:
-        return _parts(self.shard.step(inboxes))
+        with self._timing("step"):
+            return _parts(self.shard.step(inboxes))
 
     def gather(self, *inboxes: Box) -> list[Box] | Box:
-        return _parts(self.shard.gather(inboxes))
+        with self._timing("gather"):
+            return _parts(self.shard.gather(inboxes))
 
     def decide(self, *inboxes: Box) -> Sums:
-        return self.shard.decide(inboxes)
+        with self._timing("decide"):
+            return self.shard.decide(inboxes)
+
+    @contextmanager
+    def _timing(self, phase: str) -> Iterator[None]:
+        """Add the time of the block to ``busy[phase]`` (``--stats``)."""
+        started = time.perf_counter()
+        yield
+        self.busy[phase] += time.perf_counter() - started
 
     def save(self, path: str) -> str:
         """Write this shard's state (between epochs) to ``path``, durably; its SHA-256."""
         buffer = io.BytesIO()
-        arrays: dict[str, Any] = {"scale": np.array([self.scale]), **shard_columns(self.shard)}
+        arrays: dict[str, Any] = {"scale": np.array([self.scale]), **columns_of(self.shard)}
         np.savez(buffer, **arrays)
         data = buffer.getvalue()
         durable_replace(Path(path), [data])
@@ -133,32 +194,43 @@ class ShardNode:
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as columns:
                 arrays = {name: columns[name] for name in columns.files}
-            self.shard = shard_from_columns(shard.index, shard.count, shard.D, shard.T, arrays)
+            self.shard = shard_of(shard.index, shard.count, shard.D, shard.T, arrays, self.kernel)
             self.scale = int(arrays["scale"][0])
+            self.cpu_loaded = cpu_seconds()
         except (KeyError, ValueError, IndexError) as error:
             raise CheckpointError(f"{path}: shard state is invalid ({error})") from None
         return self.shard.users
 
-    def stats(self) -> dict[str, int]:
-        """This shard's size and traffic so far, and its process's peak RSS."""
+    def stats(self) -> dict[str, Any]:
+        """This shard's size, traffic and work so far, its seconds in each phase of the
+        epochs, and its process's peak RSS."""
         shard = self.shard
         return {
             "shard": shard.index,
+            "kernel": kernel_of(shard),
             "users": shard.users,
             "purchases_kept": shard.kept(),
             "friend_entries": shard.half_edges(),
             "state_bytes": shard.state_bytes(),
             "peak_rss_bytes": peak_rss(),
             "pid": os.getpid(),
-            "messages": shard.messages,
-            "ids_sent": shard.ids_sent,
-            "entries_sent": shard.entries_sent,
+            **{name: getattr(shard, name) for name in COUNTERS},
+            "busy_seconds": self.busy,
+            # The kernels' time and what else the process spent on the epochs (Ray's calls,
+            # the messages' (de)serialisation): a message's cost in a cluster's sizing.
+            "cpu_seconds": cpu_seconds() - self.cpu_loaded,
         }
 
 
 def _parts(messages: list[Box]) -> list[Box] | Box:
     """A call's messages, one result per shard: Ray's ``num_returns=1`` takes one object."""
     return messages if len(messages) > 1 else messages[0]
+
+
+def cpu_seconds() -> float:
+    """This process's CPU time (user and system), in seconds."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss() -> int:

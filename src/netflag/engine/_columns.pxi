@@ -11,7 +11,7 @@ cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] 
                 const int64_t[:] ts, const int64_t[:] seq, const int32_t[:] owner,
                 const int64_t[:] units, int64_t below) except *:
     """Core.load: every column checked as it is copied in; one allocation per vector."""
-    if not core.index.empty() or core.adj.size():
+    if not core.recency.index.empty() or core.adj.size():
         raise ValueError("load() needs an empty core")
     cdef Py_ssize_t users = len(user_ids), n = ts.shape[0], i
     for i in range(users):
@@ -47,7 +47,7 @@ cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] 
             kept[owner[i]] += 1
     for i in range(users):
         core.tails[i].reserve(min(kept[i], core.T))
-    core.index.reserve(n)
+    core.recency.index.reserve(n)
     for i in range(n):
         e.ts, e.seq, e.units, e.owner, e.gone = ts[i], seq[i], units[i], owner[i], 0
         if e.owner < 0 or e.owner >= users or e.units < 0 or e.ts < 0 or e.seq < 0:
@@ -56,20 +56,20 @@ cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] 
             raise OverflowError("an amount is too large for the compiled core")
         if e.seq >= below:
             raise ValueError("a purchase is numbered at or past the state's next number")
-        if i and not nf_less(core.index.back(), e):
+        if i and not nf_less(core.recency.index.back(), e):
             raise ValueError("purchases are not sorted by key")
         if <int>core.tails[e.owner].size() >= core.T:
             raise ValueError("a user has more than T purchases")
         core.tails[e.owner].push_back(e)
-        core.index.push_back(e)
+        core.recency.index.push_back(e)
         if e.units > core.max_units:
             core.max_units = e.units
 
 
 cdef tuple _export(Core core):
     """Core.export: the index compacted first, so it holds exactly the kept purchases."""
-    _compact(core)
-    cdef size_t edges = core.edges(), kept = core.index.size()
+    core.recency.compact()
+    cdef size_t edges = core.edges(), kept = core.recency.index.size()
     lo, hi = array.clone(_INT32, edges, False), array.clone(_INT32, edges, False)
     ts, seq = array.clone(_INT64, kept, False), array.clone(_INT64, kept, False)
     owner, units = array.clone(_INT32, kept, False), array.clone(_INT64, kept, False)
@@ -88,6 +88,6 @@ cdef tuple _export(Core core):
             l[k], h[k] = v, row[j]
             k += 1
     for j in range(kept):
-        e = &core.index[j]
+        e = &core.recency.index[j]
         t[j], s[j], o[j], u[j] = e.ts, e.seq, e.owner, e.units
     return lo, hi, ts, seq, owner, units

@@ -16,8 +16,8 @@ A purchase's order is its key ``(ts, seq)``: timestamp, then arrival.
 Here: the state and every public method. The kernels are C functions over the state,
 included at the end: ``_history.pxi`` (tails and index as purchases arrive),
 ``_search.pxi`` (network search, baseline), ``_walk.pxi`` (its walks of the index),
-``_recommend.pxi`` (suggestions), ``_columns.pxi`` (load, export), ``_canonical.pxi``
-(the batch fast path); the C++ helpers they share are declared in ``_support.pxi``.
+``_recommend.pxi`` (suggestions), ``_columns.pxi`` (load, export), ``_parse.pxi`` and
+``_canonical.pxi`` (the batch fast path); the C++ helpers they share are declared in ``_support.pxi``.
 """
 
 from libc.math cimport sqrt
@@ -49,9 +49,7 @@ cdef class Core:
     cdef nf_names ids                        # user ids (UTF-8) <-> numbers
     cdef vector[vector[int32_t]] adj
     cdef vector[vector[nf_entry]] tails     # per user: ascending by key, at most T
-    cdef vector[nf_entry] index             # every kept purchase, ascending (+ dead ones)
-    cdef vector[nf_entry] side              # late arrivals, ascending
-    cdef size_t dead                        # evicted entries still in index or side
+    cdef nf_recency recency                 # every kept purchase by key (+ dead ones)
     cdef nf_bits mark                       # the current search's users
     cdef vector[int32_t] tally              # mutual friends a candidate has (recommend)
     cdef vector[int32_t] queue              # BFS order; queue[0] is the buyer
@@ -67,7 +65,6 @@ cdef class Core:
         if D < 1 or T < 2:
             raise ValueError("D must be >= 1 and T >= 2")
         self.D, self.T = D, T
-        self.dead = 0
         self.max_units = 0
         self.seen_stamp = 0
 
@@ -198,10 +195,7 @@ cdef class Core:
         for v in range(self.tails.size()):
             for i in range(self.tails[v].size()):
                 self.tails[v][i].units *= factor
-        for i in range(self.index.size()):
-            self.index[i].units *= factor
-        for i in range(self.side.size()):
-            self.side[i].units *= factor
+        self.recency.scale(factor)
         self.max_units *= factor
 
     def kept(self):
@@ -280,4 +274,5 @@ include "_search.pxi"
 include "_walk.pxi"
 include "_recommend.pxi"
 include "_columns.pxi"
+include "_parse.pxi"
 include "_canonical.pxi"

@@ -66,7 +66,7 @@ struct nf_less_t {
     bool operator()(const nf_entry &a, const nf_entry &b) const { return nf_less(a, b); }
 };
 /* Mark the entry with e's key in sorted `v` as gone; false when v does not hold it. */
-static bool nf_retire(std::vector<nf_entry> &v, const nf_entry &e) {
+static inline bool nf_retire(std::vector<nf_entry> &v, const nf_entry &e) {
     auto at = std::lower_bound(v.begin(), v.end(), e, nf_less_t());
     if (at == v.end() || at->seq != e.seq || at->ts != e.ts) return false;
     at->gone = 1;
@@ -106,6 +106,57 @@ struct nf_bits {
         dirty.clear();
     }
 };
+/* Every kept purchase by key (the recency index): `index` ascending, late arrivals in the small
+   sorted `side` array, and `dead` evicted entries still in either, marked gone, until a
+   compaction drops them. The compiled core's and a compiled shard's (_history.pxi, _shard.pyx). */
+struct nf_recency {
+    std::vector<nf_entry> index;
+    std::vector<nf_entry> side;
+    size_t dead = 0;
+    size_t live() const { return index.size() + side.size() - dead; }
+    /* Keep `e`: appended when it is the newest, else into the side array. */
+    void add(const nf_entry &e) {
+        if (index.empty() || nf_less(index.back(), e)) index.push_back(e);
+        else insert_side(e);
+        if (dead > 1024 && dead * 2 > index.size() + side.size()) compact();
+    }
+    /* `e` left its owner's tail: marked gone where it is. */
+    void retire(const nf_entry &e) {
+        if (!nf_retire(index, e)) nf_retire(side, e);
+        dead += 1;
+    }
+    /* A late arrival, in order; the side array is merged in past max(4096, sqrt(index)). */
+    void insert_side(const nf_entry &e) {
+        side.push_back(e);
+        size_t i = side.size() - 1;
+        while (i > 0 && nf_less(e, side[i - 1])) {
+            side[i] = side[i - 1];
+            i--;
+        }
+        side[i] = e;
+        size_t limit = 4096;
+        while (limit * limit < index.size()) limit *= 2;
+        if (side.size() > limit) compact();
+    }
+    /* Merge the side array into the index and drop evicted entries: one linear pass. */
+    void compact() {
+        std::vector<nf_entry> merged;
+        merged.reserve(index.size() + side.size() - dead);
+        size_t i = 0, j = 0, n = index.size(), m = side.size();
+        while (i < n || j < m) {
+            const nf_entry *e = (j >= m || (i < n && nf_less(index[i], side[j]))) ? &index[i++]
+                                                                                  : &side[j++];
+            if (!e->gone) merged.push_back(*e);
+        }
+        index.swap(merged);
+        side.clear();
+        dead = 0;
+    }
+    void scale(int64_t factor) {
+        for (nf_entry &e : index) e.units *= factor;
+        for (nf_entry &e : side) e.units *= factor;
+    }
+};
 /* A heap item of the members' merge: the key of tails[member][pos]. */
 struct nf_head { int64_t ts; int64_t seq; int32_t member; int32_t pos; };
 /* A hint that p is read soon: a walk of the index asks for its next owners' data. */
@@ -115,17 +166,17 @@ struct nf_head_less {
         return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq);
     }
 };
-static void nf_heap_make(std::vector<nf_head> &h) {
+static inline void nf_heap_make(std::vector<nf_head> &h) {
     std::make_heap(h.begin(), h.end(), nf_head_less());
 }
-static void nf_heap_pop(std::vector<nf_head> &h) {
+static inline void nf_heap_pop(std::vector<nf_head> &h) {
     std::pop_heap(h.begin(), h.end(), nf_head_less());
 }
-static void nf_heap_push(std::vector<nf_head> &h) {
+static inline void nf_heap_push(std::vector<nf_head> &h) {
     std::push_heap(h.begin(), h.end(), nf_head_less());
 }
 /* Keep the `count` heads with the newest keys in front (no full sort). */
-static void nf_select(std::vector<nf_head> &h, size_t count) {
+static inline void nf_select(std::vector<nf_head> &h, size_t count) {
     if (count < h.size()) {
         std::nth_element(h.begin(), h.begin() + count, h.end(),
                          [](const nf_head &a, const nf_head &b) {
@@ -139,9 +190,9 @@ typedef unsigned __int128 nf_u128;
 /* The scan of a complete ball: the index and the side array newest first, the entries of
    marked owners (not `user`, not gone) summed until `T` of them. No branch on membership,
    a coin toss in a big network: each entry adds its units masked to zero or kept. */
-static void nf_scan_marked(const std::vector<nf_entry> &index, const std::vector<nf_entry> &side,
-                           const nf_bits &mark, int32_t user, int64_t T, int64_t *n,
-                           nf_u128 *s1, nf_u128 *s2) {
+static inline void nf_scan_marked(const nf_recency &recency, const nf_bits &mark, int32_t user,
+                                  int64_t T, int64_t *n, nf_u128 *s1, nf_u128 *s2) {
+    const std::vector<nf_entry> &index = recency.index, &side = recency.side;
     ptrdiff_t i = (ptrdiff_t)index.size() - 1, j = (ptrdiff_t)side.size() - 1;
     int64_t count = *n;
     nf_u128 sum = *s1, squares = *s2;
@@ -186,13 +237,13 @@ static inline bool nf_id_less(const std::string &a, const std::string &b) {
     return a < b;
 }
 /* Users by id order, in place. */
-static void nf_sort_ids(std::vector<int32_t> &v, const std::vector<std::string> &names) {
+static inline void nf_sort_ids(std::vector<int32_t> &v, const std::vector<std::string> &names) {
     std::sort(v.begin(), v.end(), [&names](int32_t a, int32_t b) {
         return nf_id_less(names[a], names[b]);
     });
 }
 /* The `count` best candidates in front, in order: more mutual friends (tally), then id. */
-static void nf_top(std::vector<int32_t> &v, size_t count, const std::vector<int32_t> &tally,
+static inline void nf_top(std::vector<int32_t> &v, size_t count, const std::vector<int32_t> &tally,
                    const std::vector<std::string> &names) {
     auto better = [&tally, &names](int32_t a, int32_t b) {
         if (tally[a] != tally[b]) return tally[a] > tally[b];

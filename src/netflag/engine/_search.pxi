@@ -172,7 +172,7 @@ cdef int _complete(Core core, int32_t user, int strategy, int64_t *n, nf_u128 *s
         entries = _entries(core, members)
         if entries == 0:
             return MERGE
-        total = <double>(core.index.size() + core.side.size() - core.dead)
+        total = <double>core.recency.live()
         scan_cost = SCAN_STEP * core.T * total / entries
         merge_cost = 4.0 * members + 8.0 * core.T
         strategy = SCAN if scan_cost < merge_cost else MERGE

@@ -16,6 +16,15 @@ cdef extern from "_core_support.h" nogil:
         int64_t seq
         int32_t member
         int32_t pos
+    cppclass nf_recency:
+        vector[nf_entry] index
+        vector[nf_entry] side
+        size_t dead
+        size_t live()
+        void add(const nf_entry &e)
+        void retire(const nf_entry &e)
+        void compact()
+        void scale(int64_t factor)
     cppclass nf_bits:
         void resize(size_t users)
         bint has(int32_t v)
@@ -33,9 +42,8 @@ cdef extern from "_core_support.h" nogil:
     uint64_t nf_lo(nf_u128 x)
     uint64_t nf_hi(nf_u128 x)
     nf_u128 nf_square(int64_t x)
-    void nf_scan_marked(const vector[nf_entry] &index, const vector[nf_entry] &side,
-                        const nf_bits &mark, int32_t user, int64_t T, int64_t *n,
-                        nf_u128 *s1, nf_u128 *s2)
+    void nf_scan_marked(const nf_recency &recency, const nf_bits &mark, int32_t user, int64_t T,
+                        int64_t *n, nf_u128 *s1, nf_u128 *s2)
     void nf_sort_ids(vector[int32_t] &v, const vector[string] &names)
     void nf_top(vector[int32_t] &v, size_t count, const vector[int32_t] &tally,
                 const vector[string] &names)

@@ -17,22 +17,22 @@ cdef void _scan(Core core, int32_t user, int far, int64_t *n, nf_u128 *s1,
     """Newest purchases first, keeping those whose buyer is within ``far`` hops of
     the marked ball (0: in it). The index and the side array merge on the fly."""
     if far == 0:
-        nf_scan_marked(core.index, core.side, core.mark, user, core.T, n, s1, s2)
+        nf_scan_marked(core.recency, core.mark, user, core.T, n, s1, s2)
         return
-    cdef Py_ssize_t i = core.index.size() - 1, j = core.side.size() - 1
+    cdef Py_ssize_t i = core.recency.index.size() - 1, j = core.recency.side.size() - 1
     cdef const nf_entry *e
     cdef int64_t T = core.T
     cdef int32_t v, ahead
     while (i >= 0 or j >= 0) and n[0] < T:
-        if j < 0 or (i >= 0 and nf_less(core.side[j], core.index[i])):
+        if j < 0 or (i >= 0 and nf_less(core.recency.side[j], core.recency.index[i])):
             if i >= AHEAD:  # what the test of an entry a few steps on will read
-                ahead = core.index[i - AHEAD].owner
+                ahead = core.recency.index[i - AHEAD].owner
                 nf_prefetch(&core.adj[ahead])
-                nf_prefetch(core.adj[core.index[i - AHEAD // 2].owner].data())
-            e = &core.index[i]
+                nf_prefetch(core.adj[core.recency.index[i - AHEAD // 2].owner].data())
+            e = &core.recency.index[i]
             i -= 1
         else:
-            e = &core.side[j]
+            e = &core.recency.side[j]
             j -= 1
         v = e.owner
         if e.gone or v == user:

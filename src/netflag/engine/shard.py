@@ -17,9 +17,7 @@ plus the delta's writes numbered below ``s``. At the epoch's end the delta is
 merged into the base. That gives each check exactly the state one process
 would give it (docs/scaling.md, "Keeping the order exact").
 
-**Messages** are numpy arrays: a BFS message is ``(2, n)`` int64, the checks'
-numbers in the epoch and the users' keys; a gather message is ``(4, n)``,
-check, timestamp, seq and units (an object array when units outgrow 64 bits).
+Its messages are the arrays of :mod:`netflag.engine.shard_messages`.
 """
 
 from __future__ import annotations
@@ -27,16 +25,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from hashlib import blake2b
 from heapq import nlargest
-
-import numpy as np
+from mmap import mmap
 
 from netflag.engine.history import SEQ_BITS, History, order_key
+from netflag.engine.shard_messages import Box, box, sums_of
 from netflag.errors import InputError
 
 KEY_MASK = (1 << 63) - 1  # keys are int64 in messages
 _LOW = (1 << SEQ_BITS) - 1
-
-Box = np.ndarray  # one message: its rows as described in the module docstring
 
 
 def user_key(name: str) -> int:
@@ -50,16 +46,6 @@ def user_key(name: str) -> int:
 
 class KeyClash(InputError):
     """Two user ids hash to one key (about one chance in 10**7 at 10M users)."""
-
-
-def _box(rows: Sequence[Sequence[int]], width: int) -> Box:
-    """Rows of ints as one message array, int64 when every value fits."""
-    if not rows:
-        return np.empty((width, 0), dtype=np.int64)
-    try:
-        return np.array(rows, dtype=np.int64).T.copy()
-    except OverflowError:
-        return np.array(rows, dtype=object).T.copy()
 
 
 class Shard:
@@ -89,6 +75,9 @@ class Shard:
         self.messages = 0  # logical messages sent to other shards (BFS and gather), all checks
         self.ids_sent = 0
         self.entries_sent = 0
+        # Work, for a cluster's sizing: friend-list entries read by the BFS, ids received,
+        # purchases looked at by the gather (each kernel looks at its own way).
+        self.entries_read = self.ids_received = self.keys_read = 0
 
     # -- users and writes --------------------------------------------------------
 
@@ -137,6 +126,24 @@ class Shard:
             self.history.rescale(factor)
             self._bought = {u: [(k, v * factor) for k, v in b] for u, b in self._bought.items()}
 
+    def feed(
+        self,
+        data: bytes | mmap,
+        pos: int,
+        end: int,
+        line: int,
+        seq: int,
+        scale: int,
+        max_id: int,
+        max_line: int,
+    ) -> tuple[int, int, int]:
+        """The compiled shard's batch fast path; the twin applies nothing here (every
+        line then takes the caller's path), as ``pycore.Core.feed``."""
+        return pos, line, seq
+
+    def loaded(self) -> None:
+        """The batch is in (the compiled shard forgets its fast path's ids)."""
+
     @property
     def between_epochs(self) -> bool:
         """True when no epoch's writes are pending (the delta is empty)."""
@@ -178,10 +185,13 @@ class Shard:
         """
         T = self.T
         found = [(key, units) for key, _, units in self.history.newest_of(members, T)]
+        self.keys_read += len(members) + len(found)  # each member's newest, then the merge
         bought = self._bought
         for user in members if len(members) < len(bought) else bought:
             if user in bought and user in members:
-                found += [(k, v) for k, v in bought[user] if k & _LOW < seq]
+                later = [(k, v) for k, v in bought[user] if k & _LOW < seq]
+                self.keys_read += len(later)
+                found += later
         return nlargest(T, found) if len(found) > T else found
 
     # -- a check: begin, rounds, gather, decide ------------------------------------
@@ -205,8 +215,9 @@ class Shard:
 
     def _arrive(self, inboxes: Sequence[Box]) -> None:
         visited, frontier, local = self._visited, self._frontier, self.local
-        for box in inboxes:
-            for check, key in zip(box[0].tolist(), box[1].tolist(), strict=True):
+        for message in inboxes:
+            self.ids_received += message.shape[1]
+            for check, key in zip(message[0].tolist(), message[1].tolist(), strict=True):
                 user = local[key]  # a friend's owner interned it with the friendship
                 seen = visited.setdefault(check, set())
                 if user not in seen:
@@ -225,7 +236,9 @@ class Shard:
             grown: list[int] = []
             to: set[int] = set()
             for user in users:
-                for friend in self.friends_at(user, seq):
+                friends = self.friends_at(user, seq)
+                self.entries_read += len(friends)
+                for friend in friends:
                     shard = friend % count
                     if shard == index:
                         number = local[friend]
@@ -240,7 +253,7 @@ class Shard:
                 self._frontier[check] = grown
             self.messages += len(to)
         self.ids_sent += sum(map(len, out))
-        return [_box(rows, 2) for rows in out]
+        return [box(rows, 2) for rows in out]
 
     def gather(self, inboxes: Sequence[Box]) -> list[Box]:
         """Mark round D's arrivals, then send each check's home its T newest here."""
@@ -259,23 +272,14 @@ class Shard:
                 out[home] += [(check, key >> SEQ_BITS, key & _LOW, units) for key, units in newest]
                 self.messages += home != self.index
         self.entries_sent += sum(len(rows) for shard, rows in enumerate(out) if shard != self.index)
-        return [_box(rows, 4) for rows in out]
+        return [box(rows, 4) for rows in out]
 
     def decide(self, inboxes: Sequence[Box]) -> list[tuple[int, int, int, int]]:
         """Merge the gathered purchases of the checks whose buyer lives here; end the epoch.
 
-        Returns ``(check, n, S1, S2)`` for each such check whose baseline has at
-        least two purchases: the exact sums the flag rule needs.
+        Returns :func:`sums_of` them.
         """
-        found: dict[int, list[tuple[int, int, int]]] = {}
-        for box in inboxes:
-            for check, ts, seq, units in zip(*(row.tolist() for row in box), strict=True):
-                found.setdefault(check, []).append((order_key(ts, seq), units, 0))
-        sums = []
-        for check in sorted(found):
-            units = [u for _, u, _ in nlargest(self.T, found[check])]
-            if len(units) >= 2:
-                sums.append((check, len(units), sum(units), sum(u * u for u in units)))
+        sums = sums_of(inboxes, self.T)
         self.end_epoch()
         return sums
 
@@ -293,4 +297,4 @@ class Shard:
         return 64 * self.kept() + 8 * self.half_edges() + 16 * self.users
 
 
-__all__ = ["KEY_MASK", "Box", "KeyClash", "Shard", "user_key"]
+__all__ = ["KEY_MASK", "KeyClash", "Shard", "user_key"]

@@ -14,8 +14,8 @@ from __future__ import annotations
 import mmap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
-from netflag.engine import Engine
 from netflag.errors import InputError
 from netflag.io.limits import MAX_ID_CHARS, MAX_LINE_BYTES, too_long
 from netflag.io.reader import BOM, describe_os_error
@@ -23,8 +23,20 @@ from netflag.io.reader import BOM, describe_os_error
 CHUNK = 4 << 20  # bytes fed at a time: the progress bar moves this often
 
 
+class Feeder(Protocol):
+    """What takes a batch's canonical lines: an :class:`~netflag.engine.Engine`, or a shard
+    node (:class:`~netflag.distributed.shards.ShardNode`), which keeps its own users'."""
+
+    @property
+    def next_seq(self) -> int: ...
+
+    def feed(
+        self, data: bytes | mmap.mmap, pos: int, end: int, line: int, *, max_id: int, max_line: int
+    ) -> tuple[int, int]: ...
+
+
 def feed_file(
-    engine: Engine,
+    engine: Feeder,
     path: Path,
     params_line: int | None,
     ordinary: Callable[[int, bytes], None],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netflag.devtools.generate import generate
-from netflag.engine.shard import KeyClash, Shard, user_key
+from netflag.distributed import shards as shard_nodes
+from netflag.engine.kernels import Kernel
+from netflag.engine.shard import KeyClash, user_key
+from netflag.engine.shard_cores import new_shard
 from netflag.errors import InputError, RejectedLine
 from netflag.modes.replay import replay
 from netflag.modes.replay.sharded import replay_on_shards
@@ -29,15 +33,17 @@ KERNELS = ("compiled", "python")
 
 
 def both(batch: Path, stream: Path, folder: Path, shards: int, epoch: int, **options: object):
-    """One process's flags (each core) and the shards': all three as bytes, and the summaries."""
-    alone = {}
+    """One process's flags and the shards', each on either kernel: bytes and summaries."""
+    alone, sharded = {}, {}
     for kernel in KERNELS:
         out = folder / f"alone-{kernel}"
         summary = replay(batch, stream, out, kernel=kernel, **options)  # type: ignore[arg-type]
         alone[kernel] = (out.read_bytes(), str(summary).split(" in ")[0])
-    out = folder / "shards"
-    summary = replay_on_shards(batch, stream, out, shards, epoch=epoch, **options)  # type: ignore[arg-type]
-    return alone, (out.read_bytes(), str(summary).split(" in ")[0])
+        out = folder / f"shards-{kernel}"
+        on = {**options, "kernel": kernel, "epoch": epoch}
+        summary = replay_on_shards(batch, stream, out, shards, **on)  # type: ignore[arg-type]
+        sharded[kernel] = (out.read_bytes(), str(summary).split(" in ")[0])
+    return alone, sharded
 
 
 @settings(max_examples=150, deadline=None)
@@ -49,7 +55,7 @@ def test_any_log_on_any_number_of_shards_gives_one_process_bytes(log, shards, ep
         (base / "batch").write_text(batch_text)
         (base / "stream").write_text(stream_text)
         alone, sharded = both(base / "batch", base / "stream", base, shards, epoch, k=k)
-    assert alone["compiled"] == alone["python"] == sharded
+    assert alone["compiled"] == alone["python"] == sharded["compiled"] == sharded["python"]
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -82,7 +88,10 @@ def test_a_generated_log_on_shards_and_its_stats(tmp_path: Path) -> None:
         assert str(summary).split(" in ")[0] == str(one).split(" in ")[0]
         figures[shards] = json.loads(stats.read_text())
     alone = figures[1]
-    assert alone["per_check"] == {"messages": 0, "ids": 0, "gathered_purchases": 0, "bytes": 0}
+    traffic = {name: alone["per_check"][name] for name in ("messages", "ids", "ids_received")}
+    assert traffic == {"messages": 0, "ids": 0, "ids_received": 0}
+    assert alone["per_check"]["gathered_purchases"] == 0 and alone["per_check"]["bytes"] == 0
+    assert set(alone["busy_seconds"]) == {"writes", "begin", "step", "gather", "decide"}
     whole = alone["shards"][0]
     for shards in (2, 4):
         parts = figures[shards]["shards"]
@@ -95,6 +104,9 @@ def test_a_generated_log_on_shards_and_its_stats(tmp_path: Path) -> None:
         )
         per_check = figures[shards]["per_check"]
         assert per_check["messages"] > 0 and per_check["bytes"] > 0
+        # Every id sent is received; each member's friend list is read once, whatever P.
+        assert per_check["ids_received"] == per_check["ids"]
+        assert per_check["entries_read"] == alone["per_check"]["entries_read"] > 0
         assert figures[shards]["checks"] == one.checked
     assert figures[4]["per_check"]["ids"] > figures[2]["per_check"]["ids"]
 
@@ -123,8 +135,32 @@ def test_a_batch_that_can_be_read_once_is_refused(tmp_path: Path) -> None:
         replay_on_shards(Path("/dev/stdin"), stream, tmp_path / "o", 2)
 
 
-def test_two_ids_with_one_key_are_refused_not_merged() -> None:
-    shard = Shard(0, 1, 1, 2)
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_two_ids_with_one_key_are_refused_not_merged(kernel: Kernel) -> None:
+    shard = new_shard(0, 1, 1, 2, kernel)
     shard.intern(user_key("a"), "a")
     with pytest.raises(KeyClash, match="user ids 'a' and 'b' hash to one key"):
         shard.intern(user_key("a"), "b")
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_a_key_clash_in_the_batch_stops_the_load_on_either_kernel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kernel: Kernel
+) -> None:
+    def clashing(name: str) -> int:  # ids 1 and 2 share a key: a 1-in-10**7 chance, forced
+        return 42 if name in ("1", "2") else user_key(name)
+
+    monkeypatch.setattr(shard_nodes, "user_key", clashing)  # the lines the node parses
+    if kernel == "compiled":
+        monkeypatch.setattr(import_module("netflag.engine._shard"), "user_key", clashing)
+    stamp = '"timestamp":"2017-06-13 11:33:01"'
+    batch, stream = tmp_path / "batch", tmp_path / "stream"
+    batch.write_text(
+        '{"D":"1", "T":"2"}\n'
+        f'{{"event_type":"befriend", {stamp}, "id1": "1", "id2": "3"}}\n'
+        f'{{"event_type":"purchase", {stamp}, "id": "2", "amount": "16.83"}}\n'
+    )
+    stream.write_text(f'{{"event_type":"purchase", {stamp}, "id": "3", "amount": "1.00"}}\n')
+    with pytest.raises(KeyClash, match="user ids '1' and '2' hash to one key"):
+        replay_on_shards(batch, stream, tmp_path / "out", 2, kernel=kernel)
+    assert not (tmp_path / "out").exists()

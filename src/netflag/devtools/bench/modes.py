@@ -1,27 +1,33 @@
-"""``netflag bench`` rows of the modes beyond one replay: live, serve, and Ray workers.
+"""``netflag bench`` rows of the modes beyond one replay: live, serve, Ray workers and shards.
 
 Live mode drains a stream through a throwaway redis-server, ``netflag serve``
-answers requests on loopback, and the stream phase runs on Ray workers against
-one process. Each measures through its own module beside this one
-(:mod:`~netflag.devtools.bench.live`, :mod:`~netflag.devtools.bench.serve`,
-:mod:`~netflag.devtools.bench.workers`); the CLI asks for a row only when its
-extra is installed.
+answers requests on loopback, the stream phase runs on Ray workers against
+one process, and replay runs on P shards against one process. Each measures
+through its own module beside this one (:mod:`~netflag.devtools.bench.live`,
+:mod:`~netflag.devtools.bench.serve`, :mod:`~netflag.devtools.bench.workers`)
+or ``netflag replay`` itself; the CLI asks for a row only when its extra is
+installed.
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from netflag.devtools.bench.core import FULL, Row, Workbench, describe, run_measured
 from netflag.devtools.generate import PRESETS
 
+SHARDS_STREAM = 5_000  # stream lines a shards row checks: the runs of docs/scaling.md
+
 
 class ModeRows(Workbench):
-    """Live throughput, the service's requests/s and events/s, the speed-up on Ray workers."""
+    """Live throughput, the service's requests/s and events/s, the speed-up on Ray workers,
+    replay on shards."""
 
     def live(self) -> None:
         """Live mode end to end against a throwaway local redis-server."""
@@ -119,3 +125,64 @@ class ModeRows(Workbench):
                         f" ship state {run['ship']:.2f} s, {same}",
                     )
                 )
+
+    def shards(self, counts: tuple[int, ...], out: Path) -> None:
+        """``netflag replay --shards P`` against one process, on the large preset's batch and
+        its first 5,000 stream lines: checks/s, the load, memory per shard and traffic.
+
+        Each run's ``--stats`` stays in ``out`` as ``shards-P.json``: ``python -m
+        netflag.devtools.shardsim --costs-from OUT/shards-1.json,OUT/shards-2.json``
+        prices a cluster with them.
+        """
+        preset = PRESETS["large"] if self.sizes is FULL else self.sizes.medium
+        batch, whole = self.workload("large", preset, 5)
+        stream = whole.with_name(f"stream-{SHARDS_STREAM}.json")
+        if not stream.exists():
+            with whole.open("rb") as lines:
+                stream.write_bytes(b"".join(islice(lines, SHARDS_STREAM)))
+        shape = f"{describe(preset).split(',')[0]}, the first {SHARDS_STREAM:,} stream lines"
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as folder:
+            alone = Path(folder) / "alone.json"
+            command = [sys.executable, "-m", "netflag", "replay", str(batch), str(stream)]
+            one = run_measured([*command, str(alone), "--quiet", "--no-progress"])
+            self.results.rows.append(
+                Row(f"replay, one process, {shape}", 0, one.seconds, peak_mib=one.peak_mib)
+            )
+            for count in counts:
+                self.say(f"replay --shards {count} on {batch.parent.name}")
+                flags, stats = Path(folder) / f"shards-{count}.json", out / f"shards-{count}.json"
+                run = run_measured(
+                    [*command, str(flags), "--shards", str(count), "--stats", str(stats)]
+                    + ["--quiet", "--no-progress"]
+                )
+                figures = orjson.loads(stats.read_bytes())
+                self.results.rows.append(
+                    _shards_row(
+                        count,
+                        shape,
+                        run.seconds,
+                        figures,
+                        same=(flags.read_bytes() == alone.read_bytes()),
+                    )
+                )
+
+
+def _shards_row(
+    count: int, shape: str, seconds: float, figures: dict[str, Any], *, same: bool
+) -> Row:
+    """One ``--shards`` run's row, from its wall time and its ``--stats``."""
+    parts, timing, per = figures["shards"], figures["seconds"], figures["per_check"]
+    state = [part["state_bytes"] for part in parts]
+    checking = timing["total"] - timing["load"]
+    return Row(
+        f"replay --shards {count}, {shape}",
+        figures["checks"],
+        seconds,
+        checks_per_second=figures["checks"] / checking if checking > 0 else None,
+        peak_mib=max(part["peak_rss_bytes"] for part in parts) / 2**20,
+        note=f"load {timing['load']:.1f} s; largest shard {max(state) / sum(state):.1%} of the"
+        f" state; driver {figures['driver_peak_rss_bytes'] / 2**20:.0f} MiB;"
+        f" {per['messages']:.1f} messages, {per['ids']:,.0f} ids a check;"
+        f" {'same flags' if same else 'FLAGS DIFFER'}",
+    )

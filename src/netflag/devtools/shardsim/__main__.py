@@ -12,8 +12,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import orjson
+
 from netflag.devtools.shardsim.counting import Row, simulate
 from netflag.devtools.shardsim.graph import pa_graph
+from netflag.devtools.shardsim.measured import measured_costs
 from netflag.devtools.shardsim.report import markdown, sizing_markdown, write_csv
 from netflag.devtools.shardsim.sizing import Costs, size_cluster
 
@@ -34,6 +37,18 @@ def _names(text: str) -> list[str]:
     if not names or bad:
         raise argparse.ArgumentTypeError(f"partitions are hash and bfs: {text!r}")
     return names
+
+
+def _stats_pair(text: str) -> Costs:
+    """Two ``--stats`` files (``ONE.json,MANY.json``) as the unit costs they measure."""
+    paths = [Path(part) for part in text.split(",")]
+    if len(paths) != 2:
+        raise argparse.ArgumentTypeError(f"expected ONE.json,MANY.json: {text!r}")
+    try:
+        one, many = (orjson.loads(path.read_bytes()) for path in paths)
+        return measured_costs(one, many)
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        raise argparse.ArgumentTypeError(f"{text}: cannot price costs ({error})") from None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -64,6 +79,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=_ints,
         default=[10_000, 100_000],
         help="checked purchases per second to size a cluster for (hash partition rows)",
+    )
+    parser.add_argument(
+        "--costs-from",
+        type=_stats_pair,
+        metavar="ONE.json,MANY.json",
+        help="size the cluster with unit costs measured by two `netflag replay --stats` runs on"
+        " Ray, --shards 1 and --shards P > 1 on the same logs (default: the assumed costs)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--csv", type=Path, help="write every row here")
@@ -97,7 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.extend(new)
         del graph
     table = markdown(rows)
-    sizes = size_cluster([r for r in rows if r.partition == "hash"], args.rates, Costs())
+    costs = args.costs_from or Costs()
+    print(f"# costs: {costs}", file=sys.stderr)
+    sizes = size_cluster([r for r in rows if r.partition == "hash"], args.rates, costs)
     table += "\n" + sizing_markdown(sizes)
     print(table, end="")
     print(f"# total {time.perf_counter() - started:.1f} s", file=sys.stderr)

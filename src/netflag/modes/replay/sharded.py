@@ -20,7 +20,8 @@ import orjson
 from netflag.distributed.nodes import load_batch_on, refuse_pipe, shard_nodes
 from netflag.distributed.ray_pool import WorkerPool
 from netflag.distributed.sequencer import EPOCH_EVENTS, Sequencer
-from netflag.distributed.shards import peak_rss
+from netflag.distributed.shards import PHASES, peak_rss
+from netflag.engine.kernels import Kernel
 from netflag.io.output import AtomicFile
 from netflag.io.reader import numbered_lines
 from netflag.modes.replay.run import ReplaySummary, check_inputs, check_stream
@@ -48,11 +49,13 @@ def replay_on_shards(
     progress: Progress | None = None,
     stats: Path | None = None,
     epoch: int = EPOCH_EVENTS,
+    kernel: Kernel | None = None,
 ) -> ReplaySummary:
     """:func:`~netflag.modes.replay.replay` with the state on ``shards`` shard nodes.
 
     The nodes are Ray actors of ``pool``, or objects in this process without
-    one (same output). ``stats`` is written as JSON after the run.
+    one (same output), each running ``kernel`` (compiled when built, by
+    default). ``stats`` is written as JSON after the run.
     """
     started = time.perf_counter()
     outputs = [p for p in (rejects, stats) if p is not None]
@@ -60,7 +63,7 @@ def replay_on_shards(
     refuse_pipe(batch)
     first = next(numbered_lines(batch), None)
     params, _, warnings = read_params(str(batch), first, D, T, k)
-    nodes = shard_nodes(shards, params, pool)
+    nodes = shard_nodes(shards, params, pool, kernel)
     with ExitStack() as stack:
         sink = stack.enter_context(AtomicFile(out))
         dead = stack.enter_context(AtomicFile(rejects)) if rejects else None
@@ -85,12 +88,15 @@ def replay_on_shards(
     return summary
 
 
-def shard_stats(figures: list[dict[str, int]], sequencer: Sequencer, ray: bool) -> dict[str, Any]:
+def shard_stats(figures: list[dict[str, Any]], sequencer: Sequencer, ray: bool) -> dict[str, Any]:
     """``--stats``: each shard's figures, the means per check, the driver's peak RSS.
 
     Messages are logical ones (one check, round, sender and receiver, as
     ``bench.shardsim`` counts them); bytes count 16 a message header, 8 a user
-    key and 24 a gathered purchase.
+    key and 24 a gathered purchase. The work per check (friend-list entries
+    read, ids received, purchases looked at by the gather) and the shards'
+    seconds in each phase are what a cluster's sizing needs
+    (``python -m netflag.devtools.shardsim --costs-from STATS``).
     """
     checks = max(sequencer.checked, 1)
     messages = sum(each["messages"] for each in figures)
@@ -104,6 +110,13 @@ def shard_stats(figures: list[dict[str, int]], sequencer: Sequencer, ray: bool) 
             "ids": ids / checks,
             "gathered_purchases": entries / checks,
             "bytes": traffic / checks,
+            **{
+                name: sum(each[name] for each in figures) / checks
+                for name in ("entries_read", "ids_received", "keys_read")
+            },
+        },
+        "busy_seconds": {
+            phase: sum(each["busy_seconds"][phase] for each in figures) for phase in PHASES
         },
         "checks": sequencer.checked,
         "epochs": sequencer.epochs,
