@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from netflag.cli.app import app
 from netflag.distributed.ray_pool import describe_failure, worker_pool
 from netflag.distributed.sequencer import Sequencer
-from netflag.engine.shard import KeyClash
+from netflag.engine.ids import KeyClash
 from netflag.errors import WorkerError
 from netflag.modes.replay import replay
 from netflag.modes.replay.sharded import replay_on_shards

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from netflag.engine.history import order_key
-from netflag.engine.shard import Shard, user_key
+from netflag.engine.ids import user_key
+from netflag.engine.shard import Shard
 from netflag.engine.shard_snapshot import shard_columns, shard_from_columns
 
 

@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netflag.distributed.shards import ShardNode
-from netflag.engine.shard import Shard, user_key
+from netflag.engine.ids import KeyClash, user_key
+from netflag.engine.shard import Shard
 from netflag.engine.shard_cores import columns_of, kernel_of, new_shard, shard_of, to_python
-from netflag.engine.shard_messages import Box
+from netflag.engine.shard_messages import Box, pack, unpack
 
 KERNELS = ("compiled", "python")
 NAMES = [f"u{n}" for n in range(12)]
@@ -130,7 +131,7 @@ def test_a_node_moves_to_the_twin_before_keeping_a_huge_amount(tmp_path) -> None
     batch.write_text(f'{{"event_type":"purchase", {fields}}}\n')
     node = ShardNode(0, 1, 1, 2, "compiled")
     assert node.load(str(batch), None)[:2] == (1, 2) and node.stats()["kernel"] == "compiled"
-    node.begin(2, [(0, 1, KEYS[0], NAMES[0], 7, 10**20)], np.empty((2, 0), np.int64), None)
+    node.begin(2, pack([(0, 1, KEYS[0], NAMES[0], 7, 10**20)]), np.empty((2, 0), np.int64), None)
     assert node.stats()["kernel"] == "python"
 
 
@@ -176,3 +177,42 @@ def test_a_walk_that_runs_out_of_budget_gives_way_to_the_merge() -> None:
             assert shard.keys_read > 464
     assert sums["compiled"] == sums["python"]
     assert sums["compiled"][0][:3] == (0, 50, sum(100 + f for f in range(51, 101)))
+
+
+def test_writes_travel_as_arrays_and_both_kernels_take_them_alike() -> None:
+    writes = [
+        (1, 3, KEYS[0], NAMES[0], KEYS[1], 1),
+        (0, 4, KEYS[2], "ü-€", 9, 2**47),
+        (1, 5, KEYS[0], NAMES[0], KEYS[1], 0),
+    ]
+    rows, names, ends = pack(writes)
+    assert rows.dtype == np.int64 and rows.shape == (5, 3)
+    assert list(unpack(rows, names, ends)) == writes
+    huge = pack([(0, 1, KEYS[0], NAMES[0], 7, 10**20)])
+    assert huge[0].dtype == object and next(unpack(*huge))[5] == 10**20
+    assert list(unpack(*pack([]))) == []
+    columns = []
+    for kernel in KERNELS:
+        shard = new_shard(0, 1, 2, 3, kernel)
+        shard.apply(rows, names, ends)
+        shard.end_epoch()
+        columns.append(columns_of(shard))
+        with pytest.raises(KeyClash, match="hash to one key"):
+            shard.apply(*pack([(0, 6, KEYS[2], "another", 1, 1)]))
+    assert all(np.array_equal(columns[0][name], columns[1][name]) for name in columns[0])
+    with pytest.raises(OverflowError):
+        new_shard(0, 1, 2, 3, "compiled").apply(*huge)
+
+
+def test_a_missing_build_is_said_once_and_never_passed_off_as_compiled(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from netflag.engine import shard_cores
+
+    monkeypatch.setattr(shard_cores, "_compiled", None)
+    monkeypatch.setattr(shard_cores, "_told", False)
+    monkeypatch.delenv("NETFLAG_PUREPYTHON", raising=False)
+    assert all(kernel_of(new_shard(0, 1, 2, 3)) == "python" for _ in range(2))
+    assert capsys.readouterr().err.count("compiled shard kernels are not built") == 1
+    with pytest.raises(ImportError, match="compiled shard kernels are not available"):
+        new_shard(0, 1, 2, 3, "compiled")

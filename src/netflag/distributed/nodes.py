@@ -21,10 +21,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from netflag.distributed.ray_pool import WorkerPool, describe_failure
-from netflag.distributed.shards import ShardNode, Write
+from netflag.distributed.shards import ShardNode
 from netflag.engine import Params
 from netflag.engine.kernels import Kernel
-from netflag.engine.shard_messages import Box
+from netflag.engine.shard_messages import Box, Writes
 from netflag.errors import CheckpointError, InputError
 from netflag.io.reader import numbered_lines, read_once
 from netflag.io.sinks.file import fsync_dir
@@ -86,7 +86,7 @@ class RayNodes:
 
 
 def submit_epoch(
-    nodes: Nodes, D: int, scale: int, writes: Sequence[list[Write]], checks: Box, after: list[Any]
+    nodes: Nodes, D: int, scale: int, writes: Sequence[Writes], checks: Box, after: list[Any]
 ) -> list[Any]:
     """Start one epoch on every node; handles on each node's :meth:`ShardNode.decide` sums.
 

@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from netflag.distributed.nodes import Nodes, checks_box, submit_epoch
-from netflag.distributed.shards import Write, writes_of
+from netflag.distributed.shards import writes_of
 from netflag.engine import Decision, Params, Purchase
 from netflag.engine.money import Amount, Baseline
+from netflag.engine.shard_messages import Write, pack
 from netflag.io.output import flag_of
 from netflag.runtime.pipeline import Intake, Outcome
 from netflag.runtime.rejects import Rejects, Writer
@@ -123,7 +124,12 @@ class Sequencer(Intake):
                 purchases.append((raw, event.amount, units))
         self.epochs += 1
         handles = submit_epoch(
-            self.nodes, self.params.D, scale, writes, checks_box(seqs, buyers), self._after
+            self.nodes,
+            self.params.D,
+            scale,
+            [pack(each) for each in writes],
+            checks_box(seqs, buyers),
+            self._after,
         )
         self._after = handles
         self._flight.append((handles, purchases, scale))

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from netflag.engine import Befriend, Event, Purchase
+from netflag.engine.ids import user_key
 from netflag.engine.kernels import Kernel
-from netflag.engine.shard import user_key
 from netflag.engine.shard_cores import (
     COUNTERS,
     columns_of,
@@ -35,16 +35,13 @@ from netflag.engine.shard_cores import (
     to_python,
     units_limit,
 )
-from netflag.engine.shard_messages import Box
+from netflag.engine.shard_messages import Box, Write, Writes
 from netflag.errors import CheckpointError
 from netflag.io.batchfeed import feed_file
 from netflag.io.events import LineError, parse_event
 from netflag.io.reader import describe_os_error
 from netflag.runtime.wal import durable_replace
 
-# A write: (0, seq, key, name, timestamp, units) for a purchase,
-# (1, seq, key, name, friend key, 1 or 0) for one side of a befriend or unfriend.
-Write = tuple[int, int, int, str, int, int]
 Sums = list[tuple[int, int, int, int]]  # (check, n, S1, S2), see Shard.decide
 # An epoch's phases on a shard: the writes into the delta, round 1, rounds 2..D, gather, decide.
 PHASES = ("writes", "begin", "step", "gather", "decide")
@@ -116,17 +113,19 @@ class ShardNode:
         )
         return pos, line
 
-    def begin(self, scale: int, writes: list[Write], checks: Box, after: object) -> list[Box] | Box:
-        """Take the epoch (at decimal ``scale``): its writes into the delta, then round 1.
+    def begin(self, scale: int, writes: Writes, checks: Box, after: object) -> list[Box] | Box:
+        """Take the epoch (at decimal ``scale``): its writes (:func:`pack`'s arrays) into the
+        delta, then round 1.
 
         ``after`` is the previous epoch's ``decide`` result: waiting for it keeps
         the epochs in order on Ray.
         """
+        rows = writes[0]
         with self._timing("writes"):
             self._to_scale(scale)
-            self._fit(max((write[5] for write in writes if write[0] == 0), default=0))
-            for write in writes:
-                self._apply(write, now=False)
+            amounts = rows[4][rows[0] == 0]
+            self._fit(int(amounts.max()) if amounts.size else 0)
+            self.shard.apply(*writes)
         with self._timing("begin"):
             return _parts(self.shard.begin(checks))
 

@@ -27,7 +27,7 @@ from libcpp.vector cimport vector
 
 import numpy as np
 
-from netflag.engine.shard import KeyClash, user_key
+from netflag.engine.ids import KeyClash, user_key
 from netflag.engine.shard_messages import sums_of
 
 include "_shard_support.pxi"  # the C++ helpers of _shard_support.h, declared
@@ -132,45 +132,27 @@ cdef class Shard:
     def link(self, int64_t seq, int64_t key, str name, int64_t friend, bint added, *, bint now):
         """Befriend (``added``) or unfriend ``key``'s side of an edge, now or in the delta."""
         cdef int32_t user = self.intern(key, name)
-        cdef nf_link write
         if now:
             nf_relink(self.adj[user], friend, added)
-            return
-        if self.link_at[user] < 0:
-            self.link_at[user] = self.links.size()
-            self.links.resize(self.links.size() + 1)
-            self.linked.push_back(user)
-        write.seq, write.friend_key, write.added = seq, friend, added
-        self.links[self.link_at[user]].push_back(write)
+        else:
+            _link_later(self, user, seq, friend, added)
 
     def buy(self, int64_t key, str name, int64_t ts, int64_t seq, units, *, bint now):
         """Record a purchase: now (batch) or in the delta."""
         if units >= _UNITS_LIMIT:
             raise OverflowError("an amount is too large for the compiled shard")
         cdef int32_t user = self.intern(key, name)
-        cdef nf_bought e
-        e.ts, e.seq, e.units = ts, seq, units
+        cdef nf_bought e = nf_bought(ts, seq, units)
         self.max_units = max(self.max_units, e.units)
         if now:
-            self._keep(user, e)
-            return
-        if self.buy_at[user] < 0:
-            self.buy_at[user] = self.bought.size()
-            self.bought.resize(self.bought.size() + 1)
-            self.buyers_in.push_back(user)
-        self.bought[self.buy_at[user]].push_back(e)
+            _keep(self, user, e)
+        else:
+            _buy_later(self, user, e)
 
-    cdef inline void _keep(self, int32_t user, const nf_bought &e) noexcept:
-        """Keep ``e`` in the user's tail (the twin's ``History.add`` rule) and the recency
-        index, where the purchase it pushes out of the tail is marked gone."""
-        cdef vector[nf_bought] *tail = &self.tails[user]
-        if tail.size() == <size_t>self.T:
-            if nf_older(e, tail.front()):
-                return  # older than the user's last T: never in a baseline
-            self.recency.retire(_entry(tail.front(), user))
-        nf_keep(tail[0], self.T, e)
-        self.recency.add(_entry(e, user))
-        self.latest[user] = tail.back()
+    def apply(self, rows, const unsigned char[:] names, const int64_t[:] ends):
+        """An epoch's writes into the delta, as :func:`~netflag.engine.shard_messages.pack`
+        lays them out."""
+        _apply(self, rows, names, ends)
 
     def rescale(self, factor):
         """Multiply every stored amount by ``factor`` (a finer decimal scale arrived)."""
@@ -201,7 +183,7 @@ cdef class Shard:
             self.link_at[user] = -1
         for user in self.buyers_in:
             for i in range(self.bought[self.buy_at[user]].size()):
-                self._keep(user, self.bought[self.buy_at[user]][i])
+                _keep(self, user, self.bought[self.buy_at[user]][i])
             self.buy_at[user] = -1
         self.linked.clear()
         self.links.clear()

@@ -1,5 +1,68 @@
-# A compiled shard's state in: the batch's fast path (its own users' canonical lines) and
-# its arrays for a snapshot, both ways. Included by _shard.pyx: C functions over Shard's state.
+# A compiled shard's state in: its purchases kept, the batch's fast path (its own users'
+# canonical lines), an epoch's writes as arrays, and its arrays for a snapshot, both ways.
+# Included by _shard.pyx: C functions over Shard's state.
+
+cdef inline nf_entry _entry(const nf_bought &e, int32_t owner) noexcept:
+    """A kept purchase as the recency index holds it."""
+    cdef nf_entry entry
+    entry.ts, entry.seq, entry.units, entry.owner, entry.gone = e.ts, e.seq, e.units, owner, 0
+    return entry
+
+
+cdef inline void _keep(Shard shard, int32_t user, const nf_bought &e) noexcept:
+    """Keep ``e`` in the user's tail (the twin's ``History.add`` rule) and the recency
+    index, where the purchase it pushes out of the tail is marked gone."""
+    cdef vector[nf_bought] *tail = &shard.tails[user]
+    if tail.size() == <size_t>shard.T:
+        if nf_older(e, tail.front()):
+            return  # older than the user's last T: never in a baseline
+        shard.recency.retire(_entry(tail.front(), user))
+    nf_keep(tail[0], shard.T, e)
+    shard.recency.add(_entry(e, user))
+    shard.latest[user] = tail.back()
+
+
+cdef void _link_later(Shard shard, int32_t user, int64_t seq, int64_t friend,
+                      bint added) noexcept:
+    """One side of a befriend or unfriend into the epoch's delta."""
+    if shard.link_at[user] < 0:
+        shard.link_at[user] = shard.links.size()
+        shard.links.resize(shard.links.size() + 1)
+        shard.linked.push_back(user)
+    shard.links[shard.link_at[user]].push_back(nf_link(seq, friend, added))
+
+
+cdef void _buy_later(Shard shard, int32_t user, const nf_bought &e) noexcept:
+    """A purchase into the epoch's delta."""
+    if shard.buy_at[user] < 0:
+        shard.buy_at[user] = shard.bought.size()
+        shard.bought.resize(shard.bought.size() + 1)
+        shard.buyers_in.push_back(user)
+    shard.bought[shard.buy_at[user]].push_back(e)
+
+
+cdef _apply(Shard shard, rows, const unsigned char[:] names, const int64_t[:] ends):
+    if rows.dtype != np.int64:
+        raise OverflowError("amounts are too large for the compiled shard")
+    cdef const int64_t[:, :] R = rows
+    cdef Py_ssize_t n = R.shape[1], i, start = 0
+    cdef int32_t user
+    if R.shape[0] != 5 or ends.shape[0] != n or (n and ends[n - 1] != names.shape[0]):
+        raise ValueError("writes: rows, names and ends differ in length")
+    for i in range(n):
+        user = -1
+        if ends[i] > start:
+            user = shard._intern(R[2, i], <const char *>&names[start], ends[i] - start)
+        if user < 0:  # another id holds the key (or a name is empty): the one-line error
+            user = shard.intern(R[2, i], bytes(names[start:ends[i]]).decode("utf-8", "surrogatepass"))
+        start = ends[i]
+        if R[0, i] != 0:
+            _link_later(shard, user, R[1, i], R[3, i], R[4, i] != 0)
+        elif R[4, i] >= _UNITS_LIMIT or R[4, i] < 0:
+            raise OverflowError("an amount is too large for the compiled shard")
+        else:
+            shard.max_units = max(shard.max_units, R[4, i])
+            _buy_later(shard, user, nf_bought(R[3, i], R[1, i], R[4, i]))
 
 cdef tuple _feed(Shard shard, const unsigned char[:] data, Py_ssize_t pos, Py_ssize_t end,
                  Py_ssize_t line, int64_t seq, int scale, size_t max_id, size_t max_line):
@@ -46,7 +109,7 @@ cdef tuple _feed(Shard shard, const unsigned char[:] data, Py_ssize_t pos, Py_ss
                 if user < 0:
                     break
                 e.ts, e.seq, e.units = ts, seq, units * factor
-                shard._keep(user, e)
+                _keep(shard, user, e)
                 shard.max_units = max(shard.max_units, e.units)
         else:
             if size1 == size2 and memcmp(id1, id2, size1) == 0:

@@ -264,13 +264,6 @@ cdef object _int(nf_u128 x):
     return (int(nf_hi(x)) << 64) | int(nf_lo(x))
 
 
-cdef inline nf_entry _entry(const nf_bought &e, int32_t owner) noexcept:
-    """A kept purchase as the recency index holds it."""
-    cdef nf_entry entry
-    entry.ts, entry.seq, entry.units, entry.owner, entry.gone = e.ts, e.seq, e.units, owner, 0
-    return entry
-
-
 def owner_of(uint64_t key, uint64_t count):
     """``key % count`` as a round computes it (the tests compare the two)."""
     cdef nf_modulo modulo

@@ -23,29 +23,16 @@ Its messages are the arrays of :mod:`netflag.engine.shard_messages`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from hashlib import blake2b
 from heapq import nlargest
 from mmap import mmap
 
+import numpy as np
+
 from netflag.engine.history import SEQ_BITS, History, order_key
-from netflag.engine.shard_messages import Box, box, sums_of
-from netflag.errors import InputError
+from netflag.engine.ids import KeyClash
+from netflag.engine.shard_messages import Box, box, sums_of, unpack
 
-KEY_MASK = (1 << 63) - 1  # keys are int64 in messages
 _LOW = (1 << SEQ_BITS) - 1
-
-
-def user_key(name: str) -> int:
-    """The user's 63-bit key: a hash of the id, the same in every process and on every run.
-
-    Two ids with one key would be one user; the owning shard sees both names
-    and refuses (:class:`KeyClash`), so a clash is never silent.
-    """
-    return int.from_bytes(blake2b(name.encode(), digest_size=8).digest(), "little") & KEY_MASK
-
-
-class KeyClash(InputError):
-    """Two user ids hash to one key (about one chance in 10**7 at 10M users)."""
 
 
 class Shard:
@@ -119,6 +106,15 @@ class Shard:
             self.history.add(user, order_key(ts, seq), units)
         else:
             self._bought.setdefault(user, []).append((order_key(ts, seq), units))
+
+    def apply(self, rows: Box, names: np.ndarray, ends: np.ndarray) -> None:
+        """An epoch's writes into the delta, as :func:`~netflag.engine.shard_messages.pack`
+        lays them out (the compiled shard reads them in one C loop)."""
+        for kind, seq, key, name, one, two in unpack(rows, names, ends):
+            if kind == 0:
+                self.buy(key, name, one, seq, two, now=False)
+            else:
+                self.link(seq, key, name, one, bool(two), now=False)
 
     def rescale(self, factor: int) -> None:
         """Multiply every stored amount by ``factor`` (a finer decimal scale arrived)."""
@@ -297,4 +293,4 @@ class Shard:
         return 64 * self.kept() + 8 * self.half_edges() + 16 * self.users
 
 
-__all__ = ["KEY_MASK", "KeyClash", "Shard", "user_key"]
+__all__ = ["Shard"]

@@ -12,6 +12,7 @@ sums them by the twin's rule.
 from __future__ import annotations
 
 import os
+import sys
 from importlib import import_module
 from types import ModuleType
 from typing import cast
@@ -30,15 +31,38 @@ try:
     if os.environ.get("NETFLAG_PUREPYTHON"):
         raise ImportError("NETFLAG_PUREPYTHON is set")
     _compiled = import_module("netflag.engine._shard")
-except ImportError:
+except ImportError as error:
     _compiled = None
+    MISSING = str(error)
+else:
+    MISSING = ""
+_told = False
 
 
 def new_shard(index: int, count: int, D: int, T: int, kernel: Kernel | None = None) -> Shard:
     """An empty shard: compiled unless ``kernel`` is ``python``, it is not built, or D or T
-    is too large for it (the twin, typed as :class:`Shard`, has the same methods)."""
+    is too large for it (the twin, typed as :class:`Shard`, has the same methods).
+
+    ``kernel="compiled"`` without the build is an ImportError; by default a missing
+    build is said once on stderr (a Ray actor's reaches the driver's), as for the core.
+    """
+    global _told
+    if kernel == "compiled" and _compiled is None:
+        raise ImportError(f"the compiled shard kernels are not available: {MISSING}")
     if kernel != "python" and _compiled is not None and max(D, T) < COUNT_LIMIT:
         return cast(Shard, _compiled.Shard(index, count, D, T))
+    if (
+        kernel is None
+        and _compiled is None
+        and not _told
+        and not os.environ.get("NETFLAG_PUREPYTHON")
+    ):
+        _told = True
+        sys.stderr.write(
+            f"netflag: the compiled shard kernels are not built ({MISSING}), shards run"
+            " their pure-Python twin (same results, tens of times slower); build them with"
+            " a C++ compiler: pip install -e . (or python setup.py build_ext --inplace)\n"
+        )
     return Shard(index, count, D, T)
 
 

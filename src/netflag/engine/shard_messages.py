@@ -1,14 +1,15 @@
-"""The messages between shards: numpy arrays, and the sums a check's home shard returns.
+"""The messages of partitioned state: numpy arrays, and the sums a check's home shard returns.
 
 A BFS message is ``(2, n)`` int64: the checks' numbers in the epoch and the
 users' keys. A gather message is ``(4, n)``: check, timestamp, seq and units
-(an object array when units outgrow 64 bits). Both kernels
-(:mod:`netflag.engine.shard`, ``_shard.pyx``) send and take these.
+(an object array when units outgrow 64 bits). An epoch's writes to a shard
+are :func:`pack`'s three arrays. Both kernels (:mod:`netflag.engine.shard`,
+``_shard.pyx``) send and take these.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from heapq import nlargest
 
 import numpy as np
@@ -16,6 +17,10 @@ import numpy as np
 from netflag.engine.history import order_key
 
 Box = np.ndarray  # one message: its rows as described above
+# A write: (0, seq, key, name, timestamp, units) for a purchase,
+# (1, seq, key, name, friend key, 1 or 0) for one side of a befriend or unfriend.
+Write = tuple[int, int, int, str, int, int]
+Writes = tuple[Box, np.ndarray, np.ndarray]  # pack(): rows, names' UTF-8, their ends
 
 
 def box(rows: Sequence[Sequence[int]], width: int) -> Box:
@@ -42,3 +47,22 @@ def sums_of(inboxes: Sequence[Box], T: int) -> list[tuple[int, int, int, int]]:
         if len(units) >= 2:
             sums.append((check, len(units), sum(units), sum(u * u for u in units)))
     return sums
+
+
+def pack(writes: Sequence[Write]) -> Writes:
+    """Writes as arrays: ``(5, n)`` rows of kind, seq, key and the two values (an object
+    array when units outgrow 64 bits), the names' UTF-8 end to end, and where each ends."""
+    names = [write[3].encode("utf-8", "surrogatepass") for write in writes]
+    rows = box([(kind, seq, key, one, two) for kind, seq, key, _, one, two in writes], 5)
+    ends = np.cumsum([len(name) for name in names], dtype=np.int64)
+    return rows, np.frombuffer(b"".join(names), dtype=np.uint8), ends
+
+
+def unpack(rows: Box, names: np.ndarray, ends: np.ndarray) -> Iterator[Write]:
+    """The writes :func:`pack` laid out, in order."""
+    blob, start = names.tobytes(), 0
+    for (kind, seq, key, one, two), end in zip(
+        zip(*(row.tolist() for row in rows), strict=True), ends.tolist(), strict=True
+    ):
+        yield kind, seq, key, blob[start:end].decode("utf-8", "surrogatepass"), one, two
+        start = end

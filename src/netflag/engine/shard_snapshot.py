@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from netflag.engine.history import SEQ_BITS, order_key
-from netflag.engine.shard import KEY_MASK, Shard
+from netflag.engine.ids import KEY_MASK
+from netflag.engine.shard import Shard
 
 _LOW = (1 << SEQ_BITS) - 1
 

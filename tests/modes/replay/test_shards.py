@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from netflag.devtools.generate import generate
 from netflag.distributed import shards as shard_nodes
+from netflag.engine.ids import KeyClash, user_key
 from netflag.engine.kernels import Kernel
-from netflag.engine.shard import KeyClash, user_key
 from netflag.engine.shard_cores import new_shard
 from netflag.errors import InputError, RejectedLine
 from netflag.modes.replay import replay
