@@ -95,7 +95,7 @@ class ShardNode:
             for write in writes_of(self.next_seq, event, self.scale):
                 if self.shard.owns(write[2]):
                     self._fit(write[5] if write[0] == 0 else 0)
-                    self._apply(write, now=True)
+                    self._apply(write)
             self.next_seq += 1
 
         self.next_seq = 0
@@ -145,13 +145,13 @@ class ShardNode:
         if limit is not None and units >= limit:
             self.shard = to_python(self.shard)
 
-    def _apply(self, write: Write, *, now: bool) -> None:
-        """One write to this shard: now (the batch) or into the epoch's delta."""
+    def _apply(self, write: Write) -> None:
+        """One batch write to this shard (an epoch's go to ``Shard.apply`` as arrays)."""
         kind, seq, key, name, one, two = write
         if kind == 0:
-            self.shard.buy(key, name, one, seq, two, now=now)
+            self.shard.buy(key, name, one, seq, two, now=True)
         else:
-            self.shard.link(seq, key, name, one, bool(two), now=now)
+            self.shard.link(seq, key, name, one, bool(two), now=True)
 
     def step(self, *inboxes: Box) -> list[Box] | Box:
         with self._timing("step"):

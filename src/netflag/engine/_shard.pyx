@@ -217,8 +217,6 @@ cdef class Shard:
         self.ids = NULL
         self.id_keys = vector[int64_t]()
 
-    # -- reads as of a seq -------------------------------------------------------
-
     # -- a check: begin, rounds, gather, decide ------------------------------------
 
     def begin(self, const int64_t[:, :] checks):

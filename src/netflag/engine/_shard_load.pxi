@@ -54,7 +54,8 @@ cdef _apply(Shard shard, rows, const unsigned char[:] names, const int64_t[:] en
         if ends[i] > start:
             user = shard._intern(R[2, i], <const char *>&names[start], ends[i] - start)
         if user < 0:  # another id holds the key (or a name is empty): the one-line error
-            user = shard.intern(R[2, i], bytes(names[start:ends[i]]).decode("utf-8", "surrogatepass"))
+            name = bytes(names[start:ends[i]]).decode("utf-8", "surrogatepass")
+            user = shard.intern(R[2, i], name)
         start = ends[i]
         if R[0, i] != 0:
             _link_later(shard, user, R[1, i], R[3, i], R[4, i] != 0)
@@ -63,6 +64,7 @@ cdef _apply(Shard shard, rows, const unsigned char[:] names, const int64_t[:] en
         else:
             shard.max_units = max(shard.max_units, R[4, i])
             _buy_later(shard, user, nf_bought(R[3, i], R[1, i], R[4, i]))
+
 
 cdef tuple _feed(Shard shard, const unsigned char[:] data, Py_ssize_t pos, Py_ssize_t end,
                  Py_ssize_t line, int64_t seq, int scale, size_t max_id, size_t max_line):

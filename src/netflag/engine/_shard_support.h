@@ -128,8 +128,8 @@ static inline void nf_keep(std::vector<nf_bought> &tail, size_t T, const nf_boug
         tail.push_back(e);
     } else {
         if (tail.size() == T && nf_older(e, tail.front())) return;
-        auto at = std::upper_bound(tail.begin(), tail.end(), e,
-                                   [](const nf_bought &a, const nf_bought &b) { return nf_older(a, b); });
+        auto older = [](const nf_bought &a, const nf_bought &b) { return nf_older(a, b); };
+        auto at = std::upper_bound(tail.begin(), tail.end(), e, older);
         tail.insert(at, e);
     }
     if (tail.size() > T) tail.erase(tail.begin());
