@@ -72,16 +72,18 @@ class Core(Protocol):
     def export(self) -> tuple[Sequence[int], ...]: ...
 
 
-_compiled: ModuleType | None
-try:
-    if os.environ.get("NETFLAG_PUREPYTHON"):
-        raise ImportError("NETFLAG_PUREPYTHON is set")
-    _compiled = import_module("netflag.engine._core")
-except ImportError as error:
-    _compiled = None
-    MISSING = str(error)
-else:
-    MISSING = ""
+def load_compiled(name: str) -> tuple[ModuleType | None, str]:
+    """The compiled extension ``netflag.engine.<name>``, or None and why not (not built,
+    or ``NETFLAG_PUREPYTHON`` set)."""
+    try:
+        if os.environ.get("NETFLAG_PUREPYTHON"):
+            raise ImportError("NETFLAG_PUREPYTHON is set")
+        return import_module(f"netflag.engine.{name}"), ""
+    except ImportError as error:
+        return None, str(error)
+
+
+_compiled, MISSING = load_compiled("_core")
 _told = False
 
 

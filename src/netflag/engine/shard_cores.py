@@ -13,29 +13,19 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib import import_module
 from types import ModuleType
 from typing import cast
 
 import numpy as np
 
-from netflag.engine.kernels import COUNT_LIMIT, Kernel
+from netflag.engine.kernels import COUNT_LIMIT, Kernel, load_compiled
 from netflag.engine.shard import Shard
 from netflag.engine.shard_snapshot import shard_columns, shard_from_columns
 
 # What a shard counts as it runs: traffic, then work (see Shard.__init__).
 COUNTERS = ("messages", "ids_sent", "entries_sent", "entries_read", "ids_received", "keys_read")
 
-_compiled: ModuleType | None
-try:
-    if os.environ.get("NETFLAG_PUREPYTHON"):
-        raise ImportError("NETFLAG_PUREPYTHON is set")
-    _compiled = import_module("netflag.engine._shard")
-except ImportError as error:
-    _compiled = None
-    MISSING = str(error)
-else:
-    MISSING = ""
+_compiled, MISSING = load_compiled("_shard")
 _told = False
 
 
