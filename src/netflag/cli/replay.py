@@ -100,7 +100,6 @@ def replay(
     """
     from netflag.modes.replay import check_inputs
     from netflag.modes.replay import replay as run_replay
-    from netflag.modes.replay.sharded import replay_on_shards
     from netflag.runtime.actions import actions_file
 
     large = total_size(batch, stream) >= MIN_BYTES
@@ -120,7 +119,9 @@ def replay(
             common: dict[str, Any] = {"D": D, "T": T, "k": k, "rejects": rejects}
             common |= {"strict": strict, "progress": display.progress}
             common["on_reject"] = lambda rejection: display.say(str(rejection))
-            if shards is not None:
+            if shards is not None:  # numpy and the shards' modules: imported only for them
+                from netflag.modes.replay.sharded import replay_on_shards
+
                 summary = replay_on_shards(*files, shards, pool=pool, stats=stats, **common)
             else:
                 summary = run_replay(*files, on_flag=on_flag, workers=pool, **common)

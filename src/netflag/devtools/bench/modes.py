@@ -146,9 +146,8 @@ class ModeRows(Workbench):
             alone = Path(folder) / "alone.json"
             command = [sys.executable, "-m", "netflag", "replay", str(batch), str(stream)]
             one = run_measured([*command, str(alone), "--quiet", "--no-progress"])
-            self.results.rows.append(
-                Row(f"replay, one process, {shape}", 0, one.seconds, peak_mib=one.peak_mib)
-            )
+            row = Row(f"replay, one process, {shape}", 0, one.seconds, peak_mib=one.peak_mib)
+            self.results.rows.append(row)
             for count in counts:
                 self.say(f"replay --shards {count} on {batch.parent.name}")
                 flags, stats = Path(folder) / f"shards-{count}.json", out / f"shards-{count}.json"
@@ -157,6 +156,7 @@ class ModeRows(Workbench):
                     + ["--quiet", "--no-progress"]
                 )
                 figures = orjson.loads(stats.read_bytes())
+                row.events = figures["checks"]  # the same checks as every shards run
                 self.results.rows.append(
                     _shards_row(
                         count,
