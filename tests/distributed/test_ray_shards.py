@@ -183,7 +183,11 @@ def test_live_on_shards_after_sigkills_and_a_lost_shard_writes_each_flag_once(
                 feed()  # lines that need the lost shard
                 _, stderr = process.communicate(timeout=120)
                 assert process.returncode == 2
-                assert stderr.decode().startswith("error: a Ray worker was lost ("), stderr
+                # The last line says why it stopped; any before it are rejects of the lines it
+                # read meanwhile (each names the stream file): no Ray log line, no traceback.
+                *rejects, last = stderr.decode().splitlines()
+                assert last.startswith("error: a Ray worker was lost ("), stderr
+                assert all(line.startswith(str(followed)) for line in rejects), stderr
         finally:  # a failed check leaves no run behind, nor its Ray
             if process.poll() is None:
                 for pid in [pid for pid, _ in descendants(process.pid)] + [process.pid]:

@@ -171,10 +171,14 @@ def quiet_stderr(verbose: bool) -> Iterator[None]:
 
 
 def quiet_environment() -> None:
-    """No usage-stats prompt and no import warnings from a Ray we start or join."""
+    """No usage-stats prompt and no import warnings from a Ray we start or join, and no
+    "Unhandled error" log line for the results of calls still in flight when an actor is
+    lost: netflag stops on the first failure it fetches and says it in one line
+    (``ray_pool.describe_failure``); the later ones are that same failure again."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_DISABLE_IMPORT_WARNING", "1")
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+    os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")
 
 
 def start_local(ray: ModuleType, count: int, verbose: bool = False) -> None:
