@@ -121,18 +121,22 @@ static inline bool nf_offer(std::vector<nf_bought> &top, size_t T, const nf_boug
     std::push_heap(top.begin(), top.end(), nf_newer_t());
     return true;
 }
-/* Keep `e` in `tail` (ascending, at most T): the history.History.add rule. Most purchases
-   are their owner's newest: appended, the oldest dropped once T are kept. */
+/* Keep `e` in `tail` (ascending, at most T): the history.History.add rule. A full tail
+   shifts in place (its oldest out); a growing one doubles from 8, never past T, as the
+   compiled core's tails do: no tail holds room it can never use. */
 static inline void nf_keep(std::vector<nf_bought> &tail, size_t T, const nf_bought &e) {
-    if (tail.empty() || nf_older(tail.back(), e)) {
-        tail.push_back(e);
-    } else {
-        if (tail.size() == T && nf_older(e, tail.front())) return;
-        auto older = [](const nf_bought &a, const nf_bought &b) { return nf_older(a, b); };
-        auto at = std::upper_bound(tail.begin(), tail.end(), e, older);
-        tail.insert(at, e);
+    size_t i;
+    if (tail.size() == T) {
+        if (nf_older(e, tail.front())) return;
+        for (i = 0; i + 1 < T && nf_older(tail[i + 1], e); i++) tail[i] = tail[i + 1];
+        tail[i] = e;
+        return;
     }
-    if (tail.size() > T) tail.erase(tail.begin());
+    if (tail.size() == tail.capacity())
+        tail.reserve(std::min(T, std::max<size_t>(8, 2 * tail.size())));
+    tail.push_back(e);
+    for (i = tail.size() - 1; i > 0 && nf_older(e, tail[i - 1]); i--) tail[i] = tail[i - 1];
+    tail[i] = e;
 }
 /* One side of a befriend (added = 1) or unfriend (0) in an epoch's delta, with its seq. */
 struct nf_link { int64_t seq; int64_t friend_key; int32_t added; };
