@@ -151,7 +151,8 @@ cdef list _round(Shard shard, bint expand):
         for i in range(shard.arrived[c].size()):
             number = shard._number(shard.arrived[c][i])  # interned with the friendship
             if shard.mark.add(number):
-                shard.frontier[c].push_back(number)
+                if expand:  # round D's arrivals (the gather's) only join the members
+                    shard.frontier[c].push_back(number)
                 shard.members[c].push_back(number)
         shard.arrived[c].clear()
         if expand:
