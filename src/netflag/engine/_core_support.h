@@ -2,12 +2,14 @@
    heap helpers and 128-bit sums. Included by the generated _core.cpp only. */
 #pragma once
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
+#include "_ball.h"  /* nf_bits and the ball's growth */
 /* User ids and their numbers: ids in one vector, an open-addressing table of
    (hash tag, number + 1) slots over it: one probe is one flat-array read. */
 struct nf_names {
@@ -72,40 +74,6 @@ static inline bool nf_retire(std::vector<nf_entry> &v, const nf_entry &e) {
     at->gone = 1;
     return true;
 }
-/* Users as bits: a search's ball. 1M users take 122 KiB, which stays in L2, where one
-   32-bit stamp a user took 4 MiB. `dirty` lists the words set, so a clear costs the
-   ball's size, not the graph's. */
-struct nf_bits {
-    std::vector<uint64_t> words;
-    std::vector<uint32_t> dirty;
-    bool wide = false;  /* bits were set by spread(): the next clear zeroes every word */
-    void resize(size_t users) { words.resize((users + 63) / 64, 0); }
-    bool has(int32_t v) const { return (words[(uint32_t)v >> 6] >> (v & 63)) & 1; }
-    /* Set v's bit; false when it was set already. */
-    bool add(int32_t v) {
-        uint64_t &w = words[(uint32_t)v >> 6];
-        uint64_t bit = (uint64_t)1 << (v & 63);
-        if (w & bit) return false;
-        if (!w) dirty.push_back((uint32_t)v >> 6);
-        w |= bit;
-        return true;
-    }
-    /* Set the bits of users p[0..n) with no test and no record: a ball's last layer,
-       which no one needs as a list. */
-    void spread(const int32_t *p, size_t n) {
-        wide = true;
-        for (size_t i = 0; i < n; i++) words[(uint32_t)p[i] >> 6] |= (uint64_t)1 << (p[i] & 63);
-    }
-    void clear() {
-        if (wide) {
-            std::fill(words.begin(), words.end(), 0);
-            wide = false;
-        } else {
-            for (uint32_t i : dirty) words[i] = 0;
-        }
-        dirty.clear();
-    }
-};
 /* Every kept purchase by key (the recency index): `index` ascending, late arrivals in the small
    sorted `side` array, and `dead` evicted entries still in either, marked gone, until a
    compaction drops them. The compiled core's and a compiled shard's (_history.pxi, _shard.pyx). */
@@ -159,8 +127,6 @@ struct nf_recency {
 };
 /* A heap item of the members' merge: the key of tails[member][pos]. */
 struct nf_head { int64_t ts; int64_t seq; int32_t member; int32_t pos; };
-/* A hint that p is read soon: a walk of the index asks for its next owners' data. */
-static inline void nf_prefetch(const void *p) { __builtin_prefetch(p, 0, 1); }
 struct nf_head_less {
     bool operator()(const nf_head &a, const nf_head &b) const {
         return a.ts < b.ts || (a.ts == b.ts && a.seq < b.seq);

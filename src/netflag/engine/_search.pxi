@@ -18,11 +18,6 @@
 # The buyer's side of a walk is marked to at most this radius (the rest is searched
 # from each candidate); tuned on generated graphs, see docs/benchmarks.md.
 DEF NEAR_LIMIT = 2
-# A walk of the index asks for what the entry this many steps on will read (its owner's
-# friend list; the list's own entries at half the distance): at a million users each is a
-# cache miss (xl: 2x the checks a second; the same in the ball's growth and the merge's
-# heads paid nothing, docs/benchmarks.md).
-DEF AHEAD = 8
 # What a scan's step costs against a merge's per member (4) and per pick (8): a step reads
 # the next entry and one bit of the ball, both cached, where a merge reads each member's
 # tail from memory (1M users, before the spread below: 1.5x the checks a second against 1).
@@ -48,14 +43,6 @@ cdef void _start(Core core, int32_t user) noexcept:
     core.ends.push_back(1)
 
 
-cdef inline void _ahead(Core core, size_t i, size_t stop) noexcept:
-    """While the layer's growth reads queue[i]'s friends, ask for those a few users on
-    (their list's header, and at half the distance its data): each is a cache miss."""
-    if i + AHEAD < stop:
-        nf_prefetch(&core.adj[core.queue[i + AHEAD]])
-        nf_prefetch(core.adj[core.queue[i + AHEAD // 2]].data())
-
-
 cdef int64_t _bound(Core core, int r) noexcept:
     """An upper bound of ball(user, r + 1) once ball(user, r) is marked: its size plus
     the rim's degree sum (one read of each rim user's friend list header)."""
@@ -73,9 +60,7 @@ cdef int _grow(Core core, int radius, int64_t budget) noexcept:
     passes it. Stops early when the graph ends.
     """
     cdef int r = core.ends.size() - 1
-    cdef size_t start, stop, i, j
-    cdef int32_t y
-    cdef vector[int32_t] *row
+    cdef size_t start, stop
     while r < radius:
         start = 0 if r == 0 else core.ends[r - 1]
         stop = core.ends[r]
@@ -83,13 +68,7 @@ cdef int _grow(Core core, int radius, int64_t budget) noexcept:
             return r  # the previous layer was empty: nothing further
         if budget >= 0 and _bound(core, r) > budget:
             return r
-        for i in range(start, stop):
-            _ahead(core, i, stop)
-            row = &core.adj[core.queue[i]]
-            for j in range(row.size()):
-                y = row[0][j]
-                if core.mark.add(y):
-                    core.queue.push_back(y)
+        nf_grow_layer(core.mark, core.queue, core.adj, start, stop)
         core.ends.push_back(core.queue.size())
         r += 1
     return r
@@ -99,12 +78,8 @@ cdef void _spread(Core core) noexcept:
     """Mark the ball's next layer as bits alone (no queue, no test): what a scan needs of
     the network's last layer, at a fraction of _grow's cost per friend."""
     cdef int r = core.ends.size() - 1
-    cdef size_t start = 0 if r == 0 else core.ends[r - 1], stop = core.ends[r], i
-    cdef const vector[int32_t] *row
-    for i in range(start, stop):
-        _ahead(core, i, stop)
-        row = &core.adj[core.queue[i]]
-        core.mark.spread(row.data(), row.size())
+    nf_spread_layer(core.mark, core.queue, core.adj, 0 if r == 0 else core.ends[r - 1],
+                    core.ends[r])
 
 
 cdef bint _closed(Core core) noexcept:

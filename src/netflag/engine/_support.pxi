@@ -29,9 +29,13 @@ cdef extern from "_core_support.h" nogil:
         void resize(size_t users)
         bint has(int32_t v)
         bint add(int32_t v)
-        void spread(const int32_t *p, size_t n)
         void clear()
     void nf_prefetch(const void *p)
+    size_t NF_AHEAD
+    void nf_grow_layer(nf_bits &mark, vector[int32_t] &queue, const vector[vector[int32_t]] &adj,
+                       size_t start, size_t stop)
+    void nf_spread_layer(nf_bits &mark, const vector[int32_t] &queue,
+                         const vector[vector[int32_t]] &adj, size_t start, size_t stop)
     ctypedef unsigned long long nf_u128  # really unsigned __int128: only + and the helpers
     bint nf_less(const nf_entry &a, const nf_entry &b)
     bint nf_retire(vector[nf_entry] &v, const nf_entry &e)

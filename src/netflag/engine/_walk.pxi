@@ -25,10 +25,10 @@ cdef void _scan(Core core, int32_t user, int far, int64_t *n, nf_u128 *s1,
     cdef int32_t v, ahead
     while (i >= 0 or j >= 0) and n[0] < T:
         if j < 0 or (i >= 0 and nf_less(core.recency.side[j], core.recency.index[i])):
-            if i >= AHEAD:  # what the test of an entry a few steps on will read
-                ahead = core.recency.index[i - AHEAD].owner
+            if i >= <Py_ssize_t>NF_AHEAD:  # what the test of an entry a few steps on reads
+                ahead = core.recency.index[i - NF_AHEAD].owner
                 nf_prefetch(&core.adj[ahead])
-                nf_prefetch(core.adj[core.recency.index[i - AHEAD // 2].owner].data())
+                nf_prefetch(core.adj[core.recency.index[i - NF_AHEAD // 2].owner].data())
             e = &core.recency.index[i]
             i -= 1
         else:
