@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+#include "_graph.h"
 /* Users as bits: a search's ball. 1M users take 122 KiB, which stays in L2, where one
    32-bit stamp a user took 4 MiB. `dirty[0, touched)` lists the words set, so a clear costs
    the ball's size, not the graph's; it has a slot per word, so a word is listed with no
@@ -51,21 +52,20 @@ static inline void nf_prefetch(const void *p) {
 /* A walk or a growth reads the friend list of the user this many steps on (its header; the
    list's own entries at half the distance): at a million users each is a miss to memory. */
 static const size_t NF_AHEAD = 8;
-static inline void nf_ahead(const std::vector<std::vector<int32_t>> &adj, const int32_t *q,
-                            size_t i, size_t stop) {
+static inline void nf_ahead(const nf_graph &graph, const int32_t *q, size_t i, size_t stop) {
     if (i + NF_AHEAD < stop) {
-        nf_prefetch(&adj[q[i + NF_AHEAD]]);
-        nf_prefetch(adj[q[i + NF_AHEAD / 2]].data());
+        nf_prefetch(graph.head_of(q[i + NF_AHEAD]));
+        nf_prefetch(graph.row(q[i + NF_AHEAD / 2]));
     }
 }
 /* One layer of a ball's growth: the friends of queue[start, stop) not yet in `mark` are
    marked and appended to `queue`. No branch on whether a friend is new, a coin toss in a
    growing ball: each is written at the queue's end and counted in or not. */
 static inline void nf_grow_layer(nf_bits &mark, std::vector<int32_t> &queue,
-                                 const std::vector<std::vector<int32_t>> &adj, size_t start,
+                                 const nf_graph &graph, size_t start,
                                  size_t stop) {
     size_t room = 0;
-    for (size_t i = start; i < stop; i++) room += adj[queue[i]].size();
+    for (size_t i = start; i < stop; i++) room += graph.degree(queue[i]);
     size_t n = queue.size();
     queue.resize(n + room);
     int32_t *q = queue.data();
@@ -73,10 +73,9 @@ static inline void nf_grow_layer(nf_bits &mark, std::vector<int32_t> &queue,
     uint32_t *dirty = mark.dirty.data();
     size_t touched = mark.touched;
     for (size_t i = start; i < stop; i++) {
-        nf_ahead(adj, q, i, stop);
-        const std::vector<int32_t> &row = adj[q[i]];
-        const int32_t *p = row.data();
-        for (size_t j = 0, m = row.size(); j < m; j++) {
+        nf_ahead(graph, q, i, stop);
+        const int32_t *p = graph.row(q[i]);
+        for (size_t j = 0, m = graph.degree(q[i]); j < m; j++) {
             int32_t y = p[j];
             uint32_t k = (uint32_t)y >> 6;
             uint64_t w = words[k], bit = (uint64_t)1 << (y & 63);
@@ -94,16 +93,15 @@ static inline void nf_grow_layer(nf_bits &mark, std::vector<int32_t> &queue,
    no test, no queue, no record (the next clear zeroes every word): what a scan needs of a
    network's last layer, which no one needs as a list. */
 static inline void nf_spread_layer(nf_bits &mark, const std::vector<int32_t> &queue,
-                                   const std::vector<std::vector<int32_t>> &adj, size_t start,
+                                   const nf_graph &graph, size_t start,
                                    size_t stop) {
     uint64_t *words = mark.words.data();
     const int32_t *q = queue.data();
     mark.wide = true;
     for (size_t i = start; i < stop; i++) {
-        nf_ahead(adj, q, i, stop);
-        const std::vector<int32_t> &row = adj[q[i]];
-        const int32_t *p = row.data();
-        for (size_t j = 0, m = row.size(); j < m; j++)
+        nf_ahead(graph, q, i, stop);
+        const int32_t *p = graph.row(q[i]);
+        for (size_t j = 0, m = graph.degree(q[i]); j < m; j++)
             words[(uint32_t)p[j] >> 6] |= (uint64_t)1 << (p[j] & 63);
     }
 }

@@ -64,12 +64,12 @@ cdef tuple _feed(Core core, const unsigned char[:] data, Py_ssize_t pos, Py_ssiz
             a = core._intern(<const char *>id1, size1)
             b = core._intern(<const char *>id2, size2)
             if kind == 2:
-                if not core._linked(a, b):
-                    core.adj[a].push_back(b)
-                    core.adj[b].push_back(a)
-            elif core._linked(a, b):
-                core._drop(a, b)
-                core._drop(b, a)
+                if not core.graph.linked(a, b):
+                    core.graph.link(a, b)
+                    core.graph.link(b, a)
+            elif core.graph.linked(a, b):
+                core.graph.unlink(a, b)
+                core.graph.unlink(b, a)
         seq += 1
         line += 1
         at = after

@@ -11,7 +11,7 @@ cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] 
                 const int64_t[:] ts, const int64_t[:] seq, const int32_t[:] owner,
                 const int64_t[:] units, int64_t below) except *:
     """Core.load: every column checked as it is copied in; one allocation per vector."""
-    if not core.recency.index.empty() or core.adj.size():
+    if not core.recency.index.empty() or core.graph.users():
         raise ValueError("load() needs an empty core")
     cdef Py_ssize_t users = len(user_ids), n = ts.shape[0], i
     for i in range(users):
@@ -23,7 +23,7 @@ cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] 
         raise ValueError("edge columns differ in length")
     if seq.shape[0] != n or owner.shape[0] != n or units.shape[0] != n:
         raise ValueError("purchase columns differ in length")
-    cdef vector[int32_t] degree
+    cdef vector[uint32_t] degree
     degree.resize(users, 0)
     cdef int32_t a, b
     for i in range(lo.shape[0]):
@@ -34,11 +34,10 @@ cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] 
             raise ValueError("edges are not sorted, or one repeats")
         degree[a] += 1
         degree[b] += 1
-    for i in range(users):
-        core.adj[i].reserve(degree[i])
+    core.graph.reserve(degree)
     for i in range(lo.shape[0]):
-        core.adj[lo[i]].push_back(hi[i])
-        core.adj[hi[i]].push_back(lo[i])
+        core.graph.link(lo[i], hi[i])
+        core.graph.link(hi[i], lo[i])
     cdef nf_entry e
     cdef vector[int32_t] kept
     kept.resize(users, 0)
@@ -78,11 +77,13 @@ cdef tuple _export(Core core):
     cdef vector[int32_t] row
     cdef size_t v, j, k = 0
     cdef const nf_entry *e
-    for v in range(core.adj.size()):
+    cdef const int32_t *friends
+    for v in range(core.graph.users()):
         row.clear()
-        for j in range(core.adj[v].size()):
-            if core.adj[v][j] > <int32_t>v:
-                row.push_back(core.adj[v][j])
+        friends = core.graph.row(v)
+        for j in range(core.graph.degree(v)):
+            if friends[j] > <int32_t>v:
+                row.push_back(friends[j])
         sort(row.begin(), row.end())
         for j in range(row.size()):
             l[k], h[k] = v, row[j]

@@ -47,7 +47,7 @@ cdef class Core:
 
     cdef readonly int D, T
     cdef nf_names ids                        # user ids (UTF-8) <-> numbers
-    cdef vector[vector[int32_t]] adj
+    cdef nf_graph graph                     # friend lists (_graph.h)
     cdef vector[vector[nf_entry]] tails     # per user: ascending by key, at most T
     cdef nf_recency recency                 # every kept purchase by key (+ dead ones)
     cdef nf_bits mark                       # the current search's users
@@ -81,7 +81,7 @@ cdef class Core:
 
     cdef int32_t _intern(self, const char *key, size_t size) noexcept:
         cdef int32_t number = self.ids.intern(key, size)
-        if <size_t>number >= self.adj.size():
+        if <size_t>number >= self.graph.users():
             self._make_room(number + 1)
         return number
 
@@ -101,26 +101,14 @@ cdef class Core:
 
     cdef void _make_room(self, size_t users) noexcept:
         """Make room for user numbers below ``users``."""
-        cdef size_t n = self.adj.size()
-        if users > n:
-            self.adj.resize(users)
+        if users > self.graph.users():
+            self.graph.resize(users)
             self.tails.resize(users)
             self.mark.resize(users)
 
-    cdef bint _linked(self, int32_t a, int32_t b) noexcept:
-        cdef vector[int32_t] *small = &self.adj[a]
-        cdef int32_t other = b
-        if self.adj[b].size() < small.size():
-            small, other = &self.adj[b], a
-        cdef size_t i
-        for i in range(small.size()):
-            if small[0][i] == other:
-                return True
-        return False
-
     cdef inline void _known(self, int32_t user) except *:
         """Numbers come from intern(); anything else is a caller's bug, not a crash."""
-        if user < 0 or <size_t>user >= self.adj.size():
+        if user < 0 or <size_t>user >= self.graph.users():
             raise IndexError(f"no user number {user}")
 
     cdef inline void _pair(self, int32_t a, int32_t b) except *:
@@ -132,34 +120,26 @@ cdef class Core:
     def befriend(self, int32_t a, int32_t b):
         """Add the edge; False when it already existed."""
         self._pair(a, b)
-        if self._linked(a, b):
+        if self.graph.linked(a, b):
             return False
-        self.adj[a].push_back(b)
-        self.adj[b].push_back(a)
+        self.graph.link(a, b)
+        self.graph.link(b, a)
         return True
-
-    cdef void _drop(self, int32_t a, int32_t b) noexcept:
-        cdef vector[int32_t] *row = &self.adj[a]
-        cdef size_t i
-        for i in range(row.size()):
-            if row[0][i] == b:
-                row[0][i] = row.back()
-                row.pop_back()
-                return
 
     def unfriend(self, int32_t a, int32_t b):
         """Remove the edge; False when it was absent."""
         self._pair(a, b)
-        if not self._linked(a, b):
+        if not self.graph.linked(a, b):
             return False
-        self._drop(a, b)
-        self._drop(b, a)
+        self.graph.unlink(a, b)
+        self.graph.unlink(b, a)
         return True
 
     def friends(self, int32_t user):
         """The user's friends, sorted."""
         self._known(user)
-        return sorted(self.adj[user])
+        cdef const int32_t *row = self.graph.row(user)
+        return sorted([row[i] for i in range(self.graph.degree(user))])
 
     def by_id(self, users):
         """``users`` (numbers) in id order (:func:`netflag.engine.ids.id_order`)."""
@@ -171,12 +151,14 @@ cdef class Core:
         nf_sort_ids(found, self.ids.names)
         return list(found)
 
+    def pack(self):
+        """Lay the friend lists out in one array, in the order searches visit them
+        (_graph.h): after a bulk load. Changes no result."""
+        self.graph.pack()
+
     def edges(self):
         """How many friendships there are."""
-        cdef size_t total = 0, v
-        for v in range(self.adj.size()):
-            total += self.adj[v].size()
-        return total // 2
+        return self.graph.entries // 2
 
     # -- purchases --------------------------------------------------------------
 

@@ -155,22 +155,32 @@ static inline void nf_select(std::vector<nf_head> &h, size_t count) {
 typedef unsigned __int128 nf_u128;
 /* The scan of a complete ball: the index and the side array newest first, the entries of
    marked owners (not `user`, not gone) summed until `T` of them. No branch on membership,
-   a coin toss in a big network: each entry adds its units masked to zero or kept. */
+   a coin toss in a big network: each entry is written to `picked` and counted in or not,
+   and only the picks are summed, up to 1,024 at a time. */
 static inline void nf_scan_marked(const nf_recency &recency, const nf_bits &mark, int32_t user,
                                   int64_t T, int64_t *n, nf_u128 *s1, nf_u128 *s2) {
     const std::vector<nf_entry> &index = recency.index, &side = recency.side;
+    const uint64_t *words = mark.words.data();
     ptrdiff_t i = (ptrdiff_t)index.size() - 1, j = (ptrdiff_t)side.size() - 1;
+    const nf_entry *picked[1024];
     int64_t count = *n;
     nf_u128 sum = *s1, squares = *s2;
     while ((i >= 0 || j >= 0) && count < T) {
-        const nf_entry *e;
-        if (j < 0 || (i >= 0 && nf_less(side[j], index[i]))) e = &index[i--];
-        else e = &side[j--];
-        uint64_t take = (uint64_t)(mark.has(e->owner) & (e->gone == 0) & (e->owner != user));
-        uint64_t units = (uint64_t)e->units & (0 - take);
-        count += (int64_t)take;
-        sum += units;
-        squares += (nf_u128)units * units;
+        int64_t want = std::min<int64_t>(T - count, 1024), got = 0;
+        while ((i >= 0 || j >= 0) && got < want) {
+            const nf_entry *e;
+            if (j < 0 || (i >= 0 && nf_less(side[j], index[i]))) e = &index[i--];
+            else e = &side[j--];
+            uint32_t owner = (uint32_t)e->owner;
+            picked[got] = e;
+            got += ((words[owner >> 6] >> (owner & 63)) & 1) & (e->gone == 0) & (e->owner != user);
+        }
+        for (int64_t k = 0; k < got; k++) {
+            uint64_t units = (uint64_t)picked[k]->units;
+            sum += units;
+            squares += (nf_u128)units * units;
+        }
+        count += got;
     }
     *n = count;
     *s1 = sum;

@@ -8,36 +8,36 @@
 cdef list _common(Core core, int32_t a, int32_t b):
     """Core.common: a's friends marked, b's friends tested."""
     core._new_search()
-    cdef vector[int32_t] *row = &core.adj[a]
+    cdef const int32_t *row = core.graph.row(a)
     cdef vector[int32_t] found
     cdef size_t i
-    for i in range(row.size()):
-        core.mark.add(row[0][i])
-    row = &core.adj[b]
-    for i in range(row.size()):
-        if core.mark.has(row[0][i]):
-            found.push_back(row[0][i])
+    for i in range(core.graph.degree(a)):
+        core.mark.add(row[i])
+    row = core.graph.row(b)
+    for i in range(core.graph.degree(b)):
+        if core.mark.has(row[i]):
+            found.push_back(row[i])
     nf_sort_ids(found, core.ids.names)
     return list(found)
 
 
 cdef list _recommend(Core core, int32_t user, int limit):
     """Core.recommend: tally the friends of friends outside ball(user, 1), then rank."""
-    if core.tally.size() < core.adj.size():
-        core.tally.resize(core.adj.size(), 0)
+    if core.tally.size() < core.graph.users():
+        core.tally.resize(core.graph.users(), 0)
     core._new_search()
-    cdef vector[int32_t] *row = &core.adj[user]
-    cdef vector[int32_t] *far
+    cdef const int32_t *row = core.graph.row(user)
+    cdef const int32_t *far
     cdef vector[int32_t] touched, best
-    cdef size_t i, j
+    cdef size_t i, j, friends = core.graph.degree(user)
     cdef int32_t c
     core.mark.add(user)
-    for i in range(row.size()):
-        core.mark.add(row[0][i])
-    for i in range(row.size()):
-        far = &core.adj[row[0][i]]
-        for j in range(far.size()):
-            c = far[0][j]
+    for i in range(friends):
+        core.mark.add(row[i])
+    for i in range(friends):
+        far = core.graph.row(row[i])
+        for j in range(core.graph.degree(row[i])):
+            c = far[j]
             if not core.mark.has(c):
                 if core.tally[c] == 0:
                     touched.push_back(c)

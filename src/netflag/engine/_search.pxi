@@ -49,7 +49,7 @@ cdef int64_t _bound(Core core, int r) noexcept:
     cdef size_t start = 0 if r == 0 else core.ends[r - 1], stop = core.ends[r], i
     cdef int64_t bound = stop
     for i in range(start, stop):
-        bound += core.adj[core.queue[i]].size()
+        bound += core.graph.degree(core.queue[i])
     return bound
 
 
@@ -68,7 +68,7 @@ cdef int _grow(Core core, int radius, int64_t budget) noexcept:
             return r  # the previous layer was empty: nothing further
         if budget >= 0 and _bound(core, r) > budget:
             return r
-        nf_grow_layer(core.mark, core.queue, core.adj, start, stop)
+        nf_grow_layer(core.mark, core.queue, core.graph, start, stop)
         core.ends.push_back(core.queue.size())
         r += 1
     return r
@@ -78,7 +78,7 @@ cdef void _spread(Core core) noexcept:
     """Mark the ball's next layer as bits alone (no queue, no test): what a scan needs of
     the network's last layer, at a fraction of _grow's cost per friend."""
     cdef int r = core.ends.size() - 1
-    nf_spread_layer(core.mark, core.queue, core.adj, 0 if r == 0 else core.ends[r - 1],
+    nf_spread_layer(core.mark, core.queue, core.graph, 0 if r == 0 else core.ends[r - 1],
                     core.ends[r])
 
 
@@ -106,7 +106,7 @@ cdef tuple _check(Core core, int32_t user, int strategy):
     cdef int D = core.D, T = core.T
     cdef int far = D - min(D - D // 2, NEAR_LIMIT)
     cdef int reached
-    cdef double scale = sqrt(<double>T * core.adj.size())
+    cdef double scale = sqrt(<double>T * core.graph.users())
     cdef int64_t budget = <int64_t>(GROW * scale) + 64 if strategy == AUTO else -1
     cdef int64_t listed = <int64_t>(LIST * scale) + 64
     cdef nf_u128 s1 = 0, s2 = 0

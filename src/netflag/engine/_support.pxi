@@ -25,6 +25,18 @@ cdef extern from "_core_support.h" nogil:
         void retire(const nf_entry &e)
         void compact()
         void scale(int64_t factor)
+    cppclass nf_graph:
+        size_t entries
+        size_t users()
+        void resize(size_t users)
+        const int32_t *row(int32_t v)
+        uint32_t degree(int32_t v)
+        const void *head_of(int32_t v)
+        bint linked(int32_t a, int32_t b)
+        void link(int32_t a, int32_t b)
+        void unlink(int32_t a, int32_t b)
+        void reserve(const vector[uint32_t] &degree)
+        void pack()
     cppclass nf_bits:
         void resize(size_t users)
         bint has(int32_t v)
@@ -32,10 +44,10 @@ cdef extern from "_core_support.h" nogil:
         void clear()
     void nf_prefetch(const void *p)
     size_t NF_AHEAD
-    void nf_grow_layer(nf_bits &mark, vector[int32_t] &queue, const vector[vector[int32_t]] &adj,
+    void nf_grow_layer(nf_bits &mark, vector[int32_t] &queue, const nf_graph &graph,
                        size_t start, size_t stop)
-    void nf_spread_layer(nf_bits &mark, const vector[int32_t] &queue,
-                         const vector[vector[int32_t]] &adj, size_t start, size_t stop)
+    void nf_spread_layer(nf_bits &mark, const vector[int32_t] &queue, const nf_graph &graph,
+                         size_t start, size_t stop)
     ctypedef unsigned long long nf_u128  # really unsigned __int128: only + and the helpers
     bint nf_less(const nf_entry &a, const nf_entry &b)
     bint nf_retire(vector[nf_entry] &v, const nf_entry &e)

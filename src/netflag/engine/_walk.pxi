@@ -27,8 +27,8 @@ cdef void _scan(Core core, int32_t user, int far, int64_t *n, nf_u128 *s1,
         if j < 0 or (i >= 0 and nf_less(core.recency.side[j], core.recency.index[i])):
             if i >= <Py_ssize_t>NF_AHEAD:  # what the test of an entry a few steps on reads
                 ahead = core.recency.index[i - NF_AHEAD].owner
-                nf_prefetch(&core.adj[ahead])
-                nf_prefetch(core.adj[core.recency.index[i - NF_AHEAD // 2].owner].data())
+                nf_prefetch(core.graph.head_of(ahead))
+                nf_prefetch(core.graph.row(core.recency.index[i - NF_AHEAD // 2].owner))
             e = &core.recency.index[i]
             i -= 1
         else:
@@ -47,18 +47,18 @@ cdef bint _near(Core core, int32_t v, int far) noexcept:
     """Whether ball(v, far) meets the marked ball (far >= 1): the nearest first."""
     if far > 2:
         return _reach_out_of_line(core, v, far)
-    cdef const vector[int32_t] *row = &core.adj[v]
-    cdef const vector[int32_t] *next_row
-    cdef size_t i, j
-    for i in range(row.size()):
-        if core.mark.has(row[0][i]):
+    cdef const int32_t *row = core.graph.row(v)
+    cdef const int32_t *next_row
+    cdef size_t i, j, friends = core.graph.degree(v)
+    for i in range(friends):
+        if core.mark.has(row[i]):
             return True
     if far < 2:
         return False
-    for i in range(row.size()):
-        next_row = &core.adj[row[0][i]]
-        for j in range(next_row.size()):
-            if core.mark.has(next_row[0][j]):
+    for i in range(friends):
+        next_row = core.graph.row(row[i])
+        for j in range(core.graph.degree(row[i])):
+            if core.mark.has(next_row[j]):
                 return True
     return False
 
@@ -75,18 +75,18 @@ cdef bint _reach(Core core, int32_t v, int far) noexcept:
     cdef vector[int32_t] *queue = &core.reach_queue
     cdef int r
     cdef int32_t y
-    cdef const vector[int32_t] *row
-    if core.seen.size() < core.adj.size():
-        core.seen.resize(core.adj.size(), 0)
+    cdef const int32_t *row
+    if core.seen.size() < core.graph.users():
+        core.seen.resize(core.graph.users(), 0)
     queue.clear()
     queue.push_back(v)
     core.seen[v] = own
     for r in range(far):
         stop = queue.size()
         for i in range(start, stop):
-            row = &core.adj[queue[0][i]]
-            for j in range(row.size()):
-                y = row[0][j]
+            row = core.graph.row(queue[0][i])
+            for j in range(core.graph.degree(queue[0][i])):
+                y = row[j]
                 if core.mark.has(y):
                     return True
                 if core.seen[y] != own:

@@ -194,7 +194,14 @@ class Engine:
             engine._to_python(names, columns, state.next_seq)
         engine._scale = state.scale
         engine._seq = state.next_seq
+        engine.pack()
         return engine
+
+    def pack(self) -> None:
+        """Lay the state out for checks, once a bulk load is over (the compiled core's
+        friend lists in one array, neighbours near each other). Changes no decision;
+        a no-op when nothing moved since the last one."""
+        self._core.pack()
 
     def feed(
         self, data: bytes | mmap, pos: int, end: int, line: int, *, max_id: int, max_line: int

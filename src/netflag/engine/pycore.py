@@ -108,6 +108,9 @@ class Core:
         """How many friendships there are."""
         return sum(map(len, self._graph.adj)) // 2
 
+    def pack(self) -> None:
+        """The compiled core lays its friend lists out for searches here; sets need nothing."""
+
     def by_id(self, users: Iterable[int]) -> list[int]:
         """``users`` (numbers) in id order (:func:`netflag.engine.ids.id_order`)."""
         names = self._names

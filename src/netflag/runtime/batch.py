@@ -100,6 +100,7 @@ def load_batch(
     engine searches (same results). ``progress`` hears the phases: "load batch"
     in bytes (the state is built as lines are read), or, column-wise, "load
     batch" then "build state", neither measurable as it goes (spinners).
+    The engine comes back packed (:meth:`Engine.pack`).
     """
     # A pipe (`<(zcat batch.json.gz)`) can be read only once: one pass, line by line.
     once = read_once(batch)
@@ -114,7 +115,7 @@ def load_batch(
     if once:
         if first is not None and params_line is None:
             lines = chain([first], lines)
-        return engine, _apply_lines(engine, rejects, source, lines), warnings
+        return _packed(engine, _apply_lines(engine, rejects, source, lines), warnings)
     size = batch.stat().st_size
     advance = None if progress is None else progress.advance
     if bulk is None and engine.kernel == "compiled":
@@ -125,7 +126,7 @@ def load_batch(
 
         if progress is not None:
             progress.phase("load batch", size, "bytes")
-        return engine, feed_file(engine, batch, params_line, ordinary, advance), warnings
+        return _packed(engine, feed_file(engine, batch, params_line, ordinary, advance), warnings)
     if bulk is None:
         bulk = size >= BULK_MIN_BYTES
     if bulk:
@@ -149,7 +150,14 @@ def load_batch(
     lines = numbered_lines(batch, advance)
     if params_line is not None:
         next(lines, None)
-    return engine, _apply_lines(engine, rejects, source, lines), warnings
+    return _packed(engine, _apply_lines(engine, rejects, source, lines), warnings)
+
+
+def _packed(engine: Engine, applied: int, warnings: list[str]) -> tuple[Engine, int, list[str]]:
+    """load_batch's answer, the engine laid out for checks first (Engine.from_state
+    packs its own)."""
+    engine.pack()
+    return engine, applied, warnings
 
 
 def _apply_lines(
