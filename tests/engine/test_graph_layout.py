@@ -1,8 +1,8 @@
 """The compiled core's friend lists in one array (``_graph.h``) under churn.
 
-A list that outgrows its room moves to the array's end; ``Engine.pack`` lays every
-list out anew, breadth first. Neither may change a friend list or a decision: each
-run here is compared, list by list and verdict by verdict, with the pure-Python core.
+A list that outgrows its room moves to the array's end, leaving a hole; ``Engine.pack``
+closes the holes. Neither may change a friend list or a decision: each run here is
+compared, list by list and verdict by verdict, with the pure-Python core.
 """
 
 from __future__ import annotations

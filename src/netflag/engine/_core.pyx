@@ -152,8 +152,8 @@ cdef class Core:
         return list(found)
 
     def pack(self):
-        """Lay the friend lists out in one array, in the order searches visit them
-        (_graph.h): after a bulk load. Changes no result."""
+        """Close the holes moved friend lists left in their array (_graph.h): after a
+        bulk load. Changes no result."""
         self.graph.pack()
 
     def edges(self):

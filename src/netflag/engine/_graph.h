@@ -1,8 +1,8 @@
 /* Friend lists for netflag's compiled core (_core.pyx): every list in one array, as a CSR
    graph, with room to grow. A list that outgrows its room moves to the array's end with
-   twice the room, leaving a hole; `pack` (after a bulk load) closes the holes and lays the
-   lists out in the order a search visits them. A list's holes add up to less than its
-   room, since each was half the next: holes never take more than half the array. */
+   twice the room, leaving a hole; `pack` (after a bulk load) closes the holes. A list's
+   holes add up to less than its room, since each was half the next: holes never take
+   more than half the array. */
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -14,7 +14,7 @@ struct nf_graph {
     std::vector<head> heads;
     std::vector<int32_t> data;
     size_t entries = 0;  /* friends listed: twice the friendships */
-    bool packed = true;  /* the lists are laid out as pack() leaves them */
+    bool packed = true;  /* the lists sit in user order with no holes */
 
     size_t users() const { return heads.size(); }
     void resize(size_t users) { heads.resize(users, head{0, 0, 0}); }
@@ -56,27 +56,24 @@ struct nf_graph {
         }
     }
     /* Room for `degree[v]` friends of each user v, lists in user order, all empty: the
-       bulk load's start. */
+       bulk load's start, packed once its links fill every list. */
     void reserve(const std::vector<uint32_t> &degree) {
         size_t at = 0;
         for (size_t v = 0; v < heads.size(); v++) {
             heads[v] = head{at, 0, degree[v]};
             at += degree[v];
         }
+        data.reserve(headroom(at));
         data.assign(at, 0);
         entries = 0;
-        packed = false;
     }
-    /* Close every hole and give each list exactly its size: the lists in breadth-first
-       order from the best-connected user of each component, so that a search's next lists
-       sit near the last ones. */
+    /* Close every hole and give each list exactly its size, the lists in user order
+       (breadth-first and degree orders measured no faster: docs/benchmarks.md). */
     void pack() {
         if (packed) return;
-        std::vector<int32_t> order = visit_order();
         std::vector<int32_t> laid;
-        laid.reserve(entries + entries / 4 + 1024);  /* the stream's first moves: no copy of it all */
-        for (int32_t v : order) {
-            head &h = heads[v];
+        laid.reserve(headroom(entries));
+        for (head &h : heads) {
             size_t at = laid.size();
             laid.insert(laid.end(), data.begin() + h.at, data.begin() + h.at + h.size);
             h.at = at;
@@ -87,30 +84,6 @@ struct nf_graph {
     }
 
   private:
-    /* Every user once: breadth first from each component's best-connected user. */
-    std::vector<int32_t> visit_order() const {
-        size_t n = heads.size();
-        std::vector<int32_t> by_degree(n), order;
-        for (size_t v = 0; v < n; v++) by_degree[v] = (int32_t)v;
-        std::stable_sort(by_degree.begin(), by_degree.end(), [this](int32_t a, int32_t b) {
-            return heads[a].size > heads[b].size;
-        });
-        std::vector<bool> seen(n, false);
-        order.reserve(n);
-        for (int32_t root : by_degree) {
-            if (seen[root]) continue;
-            seen[root] = true;
-            order.push_back(root);
-            for (size_t i = order.size() - 1; i < order.size(); i++) {
-                const int32_t *p = row(order[i]);
-                for (uint32_t j = 0, m = heads[order[i]].size; j < m; j++) {
-                    if (!seen[p[j]]) {
-                        seen[p[j]] = true;
-                        order.push_back(p[j]);
-                    }
-                }
-            }
-        }
-        return order;
-    }
+    /* Room past `n` slots for the first lists that move: no copy of the whole array then. */
+    static size_t headroom(size_t n) { return n + n / 4 + 1024; }
 };

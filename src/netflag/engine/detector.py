@@ -198,9 +198,9 @@ class Engine:
         return engine
 
     def pack(self) -> None:
-        """Lay the state out for checks, once a bulk load is over (the compiled core's
-        friend lists in one array, neighbours near each other). Changes no decision;
-        a no-op when nothing moved since the last one."""
+        """Lay the state out for checks once a bulk load is over: the compiled core's
+        friend lists share one array, where lists that outgrew their room left holes.
+        Changes no decision; a no-op when no list moved since the last one."""
         self._core.pack()
 
     def feed(
