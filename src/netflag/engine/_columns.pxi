@@ -46,7 +46,7 @@ cdef void _load(Core core, list user_ids, const int32_t[:] lo, const int32_t[:] 
             kept[owner[i]] += 1
     for i in range(users):
         core.tails[i].reserve(min(kept[i], core.T))
-    core.recency.index.reserve(n)
+    core.recency.index.reserve(n + n // 4 + 1024)  # the stream's first purchases: no copy of it all
     for i in range(n):
         e.ts, e.seq, e.units, e.owner, e.gone = ts[i], seq[i], units[i], owner[i], 0
         if e.owner < 0 or e.owner >= users or e.units < 0 or e.ts < 0 or e.seq < 0:
