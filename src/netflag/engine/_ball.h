@@ -1,5 +1,6 @@
-/* A search's ball for netflag's compiled core (_core.pyx) and a compiled shard (_shard.pyx):
-   users as bits, and the kernels that grow it a layer at a time over the friend lists. */
+/* A search's ball for netflag's compiled core (_core.pyx): users as bits (a compiled
+   shard's marks too, _shard.pyx), and the kernels that grow it a layer at a time over the
+   friend lists (_graph.h). */
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -62,8 +63,7 @@ static inline void nf_ahead(const nf_graph &graph, const int32_t *q, size_t i, s
    marked and appended to `queue`. No branch on whether a friend is new, a coin toss in a
    growing ball: each is written at the queue's end and counted in or not. */
 static inline void nf_grow_layer(nf_bits &mark, std::vector<int32_t> &queue,
-                                 const nf_graph &graph, size_t start,
-                                 size_t stop) {
+                                 const nf_graph &graph, size_t start, size_t stop) {
     size_t room = 0;
     for (size_t i = start; i < stop; i++) room += graph.degree(queue[i]);
     size_t n = queue.size();
@@ -93,8 +93,7 @@ static inline void nf_grow_layer(nf_bits &mark, std::vector<int32_t> &queue,
    no test, no queue, no record (the next clear zeroes every word): what a scan needs of a
    network's last layer, which no one needs as a list. */
 static inline void nf_spread_layer(nf_bits &mark, const std::vector<int32_t> &queue,
-                                   const nf_graph &graph, size_t start,
-                                   size_t stop) {
+                                   const nf_graph &graph, size_t start, size_t stop) {
     uint64_t *words = mark.words.data();
     const int32_t *q = queue.data();
     mark.wide = true;
