@@ -53,19 +53,21 @@ static inline void nf_prefetch(const void *p) {
 /* A walk or a growth reads the friend list of the user this many steps on (its header; the
    list's own entries at half the distance): at a million users each is a miss to memory. */
 static const size_t NF_AHEAD = 8;
+/* Ask for the head of user `far` and the list of user `near` (whose head came earlier). */
+static inline void nf_ask(const nf_graph &graph, int32_t far, int32_t near) {
+    nf_prefetch(graph.head_of(far));
+    nf_prefetch(graph.row(near));
+}
 static inline void nf_ahead(const nf_graph &graph, const int32_t *q, size_t i, size_t stop) {
-    if (i + NF_AHEAD < stop) {
-        nf_prefetch(graph.head_of(q[i + NF_AHEAD]));
-        nf_prefetch(graph.row(q[i + NF_AHEAD / 2]));
-    }
+    if (i + NF_AHEAD < stop) nf_ask(graph, q[i + NF_AHEAD], q[i + NF_AHEAD / 2]);
 }
 /* One layer of a ball's growth: the friends of queue[start, stop) not yet in `mark` are
    marked and appended to `queue`. No branch on whether a friend is new, a coin toss in a
-   growing ball: each is written at the queue's end and counted in or not. */
+   growing ball: each is written at the queue's end and counted in or not, so the queue
+   needs `room` slots, the layer's degree sum, first. */
 static inline void nf_grow_layer(nf_bits &mark, std::vector<int32_t> &queue,
-                                 const nf_graph &graph, size_t start, size_t stop) {
-    size_t room = 0;
-    for (size_t i = start; i < stop; i++) room += graph.degree(queue[i]);
+                                 const nf_graph &graph, size_t start, size_t stop,
+                                 size_t room) {
     size_t n = queue.size();
     queue.resize(n + room);
     int32_t *q = queue.data();

@@ -61,14 +61,16 @@ cdef int _grow(Core core, int radius, int64_t budget) noexcept:
     """
     cdef int r = core.ends.size() - 1
     cdef size_t start, stop
+    cdef int64_t bound
     while r < radius:
         start = 0 if r == 0 else core.ends[r - 1]
         stop = core.ends[r]
         if start == stop:
             return r  # the previous layer was empty: nothing further
-        if budget >= 0 and _bound(core, r) > budget:
+        bound = _bound(core, r)
+        if budget >= 0 and bound > budget:
             return r
-        nf_grow_layer(core.mark, core.queue, core.graph, start, stop)
+        nf_grow_layer(core.mark, core.queue, core.graph, start, stop, bound - stop)
         core.ends.push_back(core.queue.size())
         r += 1
     return r

@@ -31,7 +31,6 @@ cdef extern from "_core_support.h" nogil:
         void resize(size_t users)
         const int32_t *row(int32_t v)
         uint32_t degree(int32_t v)
-        const void *head_of(int32_t v)
         bint linked(int32_t a, int32_t b)
         void link(int32_t a, int32_t b)
         void unlink(int32_t a, int32_t b)
@@ -42,10 +41,10 @@ cdef extern from "_core_support.h" nogil:
         bint has(int32_t v)
         bint add(int32_t v)
         void clear()
-    void nf_prefetch(const void *p)
     size_t NF_AHEAD
+    void nf_ask(const nf_graph &graph, int32_t far, int32_t near)
     void nf_grow_layer(nf_bits &mark, vector[int32_t] &queue, const nf_graph &graph,
-                       size_t start, size_t stop)
+                       size_t start, size_t stop, size_t room)
     void nf_spread_layer(nf_bits &mark, const vector[int32_t] &queue, const nf_graph &graph,
                          size_t start, size_t stop)
     ctypedef unsigned long long nf_u128  # really unsigned __int128: only + and the helpers

@@ -22,13 +22,12 @@ cdef void _scan(Core core, int32_t user, int far, int64_t *n, nf_u128 *s1,
     cdef Py_ssize_t i = core.recency.index.size() - 1, j = core.recency.side.size() - 1
     cdef const nf_entry *e
     cdef int64_t T = core.T
-    cdef int32_t v, ahead
+    cdef int32_t v
     while (i >= 0 or j >= 0) and n[0] < T:
         if j < 0 or (i >= 0 and nf_less(core.recency.side[j], core.recency.index[i])):
             if i >= <Py_ssize_t>NF_AHEAD:  # what the test of an entry a few steps on reads
-                ahead = core.recency.index[i - NF_AHEAD].owner
-                nf_prefetch(core.graph.head_of(ahead))
-                nf_prefetch(core.graph.row(core.recency.index[i - NF_AHEAD // 2].owner))
+                nf_ask(core.graph, core.recency.index[i - NF_AHEAD].owner,
+                       core.recency.index[i - NF_AHEAD // 2].owner)
             e = &core.recency.index[i]
             i -= 1
         else:
